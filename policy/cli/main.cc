@@ -1,0 +1,22 @@
+// vouch-policy: wiring only. Command groups live in *_cmd.cc.
+#include <cstdio>
+
+#include "policy/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "vouch-policy: inspect measured-boot evidence and author Vouch policies.\n"
+      "Exit codes: 0 ok, 1 check failed, 2 usage error, 3 unreadable or malformed input."};
+  app.set_version_flag("--version", "vouch-policy 0.1.0");
+  app.require_subcommand(1);
+  int exit_code = vouch::cli::kExitOk;
+  vouch::cli::AddEventlogCommands(app, &exit_code);
+  vouch::cli::AddQuoteCommands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : vouch::cli::kExitUsage;
+  }
+  return exit_code;
+}
