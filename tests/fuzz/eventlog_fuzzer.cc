@@ -1,0 +1,22 @@
+// libFuzzer target: TCG event-log parsing, PCR computation and event-data
+// description over arbitrary bytes. Any crash, leak, hang or sanitizer report
+// is a bug; errors are expected and fine.
+#include <cstddef>
+#include <cstdint>
+
+#include "core/eventlog/describe.h"
+#include "core/eventlog/event_log.h"
+#include "core/eventlog/replay.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  vouch::ByteView input(data, size);
+  auto log = vouch::eventlog::ParseEventLog(input);
+  if (!log.has_value()) return 0;
+  auto pcrs = vouch::eventlog::ComputePcrs(*log);
+  (void)pcrs;
+  for (const auto& event : log->EventsUnverifiedForDebug()) {
+    auto d = vouch::eventlog::DescribeEvent(event);
+    (void)d;
+  }
+  return 0;
+}
