@@ -1,0 +1,40 @@
+// Test-only helpers: private keys generated with OpenSSL inside the test, and
+// signing with them, so signature and certificate tests need no key files.
+#ifndef VOUCH_TESTS_UNIT_CORE_CRYPTO_TEST_KEYS_H_
+#define VOUCH_TESTS_UNIT_CORE_CRYPTO_TEST_KEYS_H_
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <string>
+
+#include "core/base/bytes.h"
+#include "core/base/hash_alg.h"
+#include "core/crypto/public_key.h"
+
+namespace vouch::crypto::testing {
+
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+using PrivateKey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+
+// Fresh keys (RSA-2048 and the generated ones are cached per process; keygen
+// is slow). The returned pointers stay valid for the whole test run.
+EVP_PKEY* Rsa2048();
+EVP_PKEY* EcKey(const char* curve);  // "P-256", "P-384"
+
+// The public half as a vouch PublicKey.
+PublicKey PublicOf(EVP_PKEY* key);
+
+// Signs `message` with `hash`; for RSA, `pss` picks RSASSA-PSS with salt
+// length `pss_salt` (-1 = digest length, -2 = maximum); ECDSA gives DER.
+Bytes Sign(EVP_PKEY* key, HashAlg hash, ByteView message, bool pss = false, int pss_salt = -1);
+
+// Big-endian integer parameter of a key (OSSL_PKEY_PARAM_* name), padded
+// to `size` bytes when size > 0.
+Bytes BnParam(EVP_PKEY* key, const char* name, size_t size = 0);
+
+}  // namespace vouch::crypto::testing
+
+#endif  // VOUCH_TESTS_UNIT_CORE_CRYPTO_TEST_KEYS_H_
