@@ -2,8 +2,11 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/conf.h>
+#include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <cstdlib>
 #include <map>
@@ -78,6 +81,79 @@ Bytes BnParam(EVP_PKEY* key, const char* name, size_t size) {
   VOUCH_CHECK(BN_bn2binpad(bn, out.data(), static_cast<int>(n)) == static_cast<int>(n));
   BN_free(bn);
   return out;
+}
+
+Certificate MakeCert(const CertSpec& spec, EVP_PKEY* subject_key, const Certificate* issuer,
+                     EVP_PKEY* issuer_key) {
+  X509* x = X509_new();
+  VOUCH_CHECK(x != nullptr);
+  VOUCH_CHECK(X509_set_version(x, X509_VERSION_3) == 1);
+  VOUCH_CHECK(ASN1_INTEGER_set(X509_get_serialNumber(x), spec.serial) == 1);
+  VOUCH_CHECK(ASN1_TIME_set(X509_getm_notBefore(x), spec.not_before) != nullptr);
+  VOUCH_CHECK(ASN1_TIME_set(X509_getm_notAfter(x), spec.not_after) != nullptr);
+  X509_NAME* name = X509_get_subject_name(x);
+  if (!spec.cn.empty()) {
+    VOUCH_CHECK(X509_NAME_add_entry_by_txt(
+                    name, "CN", MBSTRING_UTF8,
+                    reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0) == 1);
+  }
+  VOUCH_CHECK(X509_set_issuer_name(
+                  x, issuer != nullptr ? X509_get_subject_name(issuer->native()) : name) == 1);
+  VOUCH_CHECK(X509_set_pubkey(x, subject_key) == 1);
+
+  CONF* conf = NCONF_new(nullptr);
+  if (!spec.config.empty()) {
+    BIO* bio = BIO_new_mem_buf(spec.config.data(), static_cast<int>(spec.config.size()));
+    long line = 0;
+    VOUCH_CHECK(NCONF_load_bio(conf, bio, &line) == 1);
+    BIO_free(bio);
+  }
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer != nullptr ? issuer->native() : x, x, nullptr, nullptr, 0);
+  X509V3_set_nconf(&ctx, conf);
+  for (const auto& [ext_name, value] : spec.extensions) {
+    X509_EXTENSION* ext = X509V3_EXT_nconf(conf, &ctx, ext_name.c_str(), value.c_str());
+    if (ext == nullptr) ERR_print_errors_fp(stderr);
+    VOUCH_CHECK(ext != nullptr);
+    VOUCH_CHECK(X509_add_ext(x, ext, -1) == 1);
+    X509_EXTENSION_free(ext);
+  }
+  NCONF_free(conf);
+  VOUCH_CHECK(X509_sign(x, issuer_key, EVP_sha256()) > 0);
+
+  unsigned char* der = nullptr;
+  int len = i2d_X509(x, &der);
+  VOUCH_CHECK(len > 0);
+  Bytes bytes(der, der + len);
+  OPENSSL_free(der);
+  X509_free(x);
+  Result<Certificate> cert = Certificate::FromDer(bytes);
+  VOUCH_CHECK(cert.has_value());
+  return *cert;
+}
+
+std::vector<std::pair<std::string, std::string>> CaExtensions() {
+  return {{"basicConstraints", "critical,CA:TRUE"},
+          {"keyUsage", "critical,keyCertSign,cRLSign"},
+          {"subjectKeyIdentifier", "hash"}};
+}
+
+std::vector<std::pair<std::string, std::string>> EkExtensions() {
+  return {{"extendedKeyUsage", "2.23.133.8.1"},
+          {"subjectAltName", "critical,dirName:tpm_attrs"},
+          {"basicConstraints", "critical,CA:FALSE"},
+          {"authorityKeyIdentifier", "keyid"},
+          {"keyUsage", "critical,keyEncipherment"}};
+}
+
+std::string EkConfig() {
+  // TCG EK Credential Profile: tcg-at-tpmManufacturer/Model/Version. OpenSSL
+  // drops everything up to the first '.' of a dirName field name (its
+  // "1.CN" repeat syntax), hence the "x." prefix.
+  return "[tpm_attrs]\n"
+         "x.2.23.133.2.1 = id:00001014\n"
+         "x.2.23.133.2.2 = swtpm\n"
+         "x.2.23.133.2.3 = id:20191023\n";
 }
 
 }  // namespace vouch::crypto::testing

@@ -5,12 +5,16 @@
 
 #include <openssl/evp.h>
 
+#include <ctime>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/base/bytes.h"
 #include "core/base/hash_alg.h"
 #include "core/crypto/public_key.h"
+#include "core/crypto/x509.h"
 
 namespace vouch::crypto::testing {
 
@@ -34,6 +38,32 @@ Bytes Sign(EVP_PKEY* key, HashAlg hash, ByteView message, bool pss = false, int 
 // Big-endian integer parameter of a key (OSSL_PKEY_PARAM_* name), padded
 // to `size` bytes when size > 0.
 Bytes BnParam(EVP_PKEY* key, const char* name, size_t size = 0);
+
+// A certificate to build in a test.
+struct CertSpec {
+  std::string cn;  // subject CN; empty gives an empty subject (as many EK certs have)
+  long serial = 1;
+  time_t not_before = 0;
+  time_t not_after = 0;
+  // (name, value) pairs for X509V3_EXT_nconf, e.g.
+  // {"basicConstraints", "critical,CA:TRUE"}. Values may reference
+  // sections of `config` ("critical,dirName:tpm_attrs").
+  std::vector<std::pair<std::string, std::string>> extensions;
+  std::string config;  // OpenSSL config text with sections for `extensions`
+};
+
+// Signs `spec` for `subject_key` with `issuer_key` (SHA-256). `issuer` null
+// means self-signed. Aborts on OpenSSL errors (test bug).
+Certificate MakeCert(const CertSpec& spec, EVP_PKEY* subject_key, const Certificate* issuer,
+                     EVP_PKEY* issuer_key);
+
+// Extensions of a CA certificate / of a TPM EK certificate as swtpm issues
+// them (critical SAN directoryName with TPM manufacturer/model/version, EK
+// certificate EKU 2.23.133.8.1, critical keyUsage keyEncipherment).
+std::vector<std::pair<std::string, std::string>> CaExtensions();
+std::vector<std::pair<std::string, std::string>> EkExtensions();
+// Config text defining the "tpm_attrs" section EkExtensions() refers to.
+std::string EkConfig();
 
 }  // namespace vouch::crypto::testing
 
