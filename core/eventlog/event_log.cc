@@ -198,15 +198,15 @@ Status Parser::ParseHeaderAndCheckPcr(EventContext& ctx, Event& ev) {
 Status Parser::ParseEventData(EventContext& ctx, Event& ev) {
   const size_t size_offset = reader_.offset();
   VOUCH_ASSIGN_OR_RETURN(uint32_t size, ReadU32(ctx, "event data size"));
-  if (size > options_.max_event_data) {
-    return Error(size_offset, ctx,
-                 "event data size " + std::to_string(size) + " exceeds the limit of " +
-                     std::to_string(options_.max_event_data) + " bytes");
-  }
   if (size > reader_.remaining()) {
     return Error(size_offset, ctx,
                  "event data size " + std::to_string(size) + " exceeds remaining " +
                      std::to_string(reader_.remaining()) + " bytes");
+  }
+  if (size > options_.max_event_data) {
+    return Error(size_offset, ctx,
+                 "event data size " + std::to_string(size) + " exceeds the limit of " +
+                     std::to_string(options_.max_event_data) + " bytes");
   }
   VOUCH_ASSIGN_OR_RETURN(ByteView data, Take(ctx, size, "event data"));
   ev.data.assign(data.begin(), data.end());
