@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -265,6 +266,56 @@ Result<pid_t> ReadPidFile(const fs::path& path, steady_clock::time_point deadlin
   }
 }
 
+// Daemons of live instances, so that a test that crashes (abort from a failed
+// check, a segfault) or is interrupted does not leave swtpm running. The
+// handler only calls async-signal-safe functions, and only in the process
+// that started the daemons (not in a forked death-test child).
+constexpr int kMaxTracked = 64;
+std::atomic<pid_t> g_tracked[kMaxTracked];
+std::atomic<pid_t> g_owner{0};
+constexpr int kFatalSignals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGINT, SIGTERM};
+struct sigaction g_previous[NSIG];
+
+extern "C" void KillTrackedOnFatalSignal(int sig) {
+  if (getpid() == g_owner.load()) {
+    for (auto& slot : g_tracked) {
+      pid_t pid = slot.load();
+      if (pid > 0) kill(pid, SIGTERM);
+    }
+  }
+  sigaction(sig, &g_previous[sig], nullptr);
+  raise(sig);
+}
+
+void InstallFatalSignalHandlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_owner = getpid();
+    for (int sig : kFatalSignals) {
+      struct sigaction sa {};
+      sa.sa_handler = KillTrackedOnFatalSignal;
+      sigemptyset(&sa.sa_mask);
+      sa.sa_flags = SA_RESETHAND;
+      sigaction(sig, &sa, &g_previous[sig]);
+    }
+  });
+}
+
+void Track(pid_t pid) {
+  InstallFatalSignalHandlers();
+  for (auto& slot : g_tracked) {
+    pid_t expected = 0;
+    if (slot.compare_exchange_strong(expected, pid)) return;
+  }
+}
+
+void Untrack(pid_t pid) {
+  for (auto& slot : g_tracked) {
+    pid_t expected = pid;
+    if (slot.compare_exchange_strong(expected, 0)) return;
+  }
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SwtpmInstance>> SwtpmInstance::Start(const SwtpmOptions& options) {
@@ -302,6 +353,7 @@ Result<std::unique_ptr<SwtpmInstance>> SwtpmInstance::Start(const SwtpmOptions& 
     instance->running_ = true;
     const auto deadline = steady_clock::now() + milliseconds(5000);
     VOUCH_ASSIGN_OR_RETURN(instance->pid_, ReadPidFile(state / "pid", deadline));
+    Track(instance->pid_);
     // Ready when it answers a real command.
     while (true) {
       Result<Bytes> resp = instance->SendCommand(kGetRandomCommand);
@@ -327,6 +379,7 @@ SwtpmInstance::~SwtpmInstance() {
 Status SwtpmInstance::Stop() {
   if (!running_) return Status();
   running_ = false;
+  Untrack(pid_);
   if (pid_ <= 0 || !Alive(pid_) || !IsOurSwtpm(pid_, StateDir())) return Status();
   kill(pid_, SIGTERM);
   auto deadline = steady_clock::now() + milliseconds(2000);
