@@ -48,7 +48,7 @@ class TpmPublic {
   // The marshaled TPMT_PUBLIC this was decoded from.
   const Bytes& tpmt_bytes() const { return tpmt_; }
   // The key as an OpenSSL public key (RSA modulus/exponent or ECC point).
-  const crypto::PublicKey& key() const { return key_; }
+  const crypto::PublicKey& key() const { return *key_; }
 
  private:
   TpmPublic() = default;
@@ -58,7 +58,8 @@ class TpmPublic {
   std::optional<SigningScheme> scheme_;
   Bytes name_;
   Bytes tpmt_;
-  crypto::PublicKey key_ = crypto::PublicKey::Adopt(nullptr);
+  // Always set once decoding succeeds (PublicKey has no empty state).
+  std::optional<crypto::PublicKey> key_;
 };
 
 }  // namespace vouch::tpm
