@@ -57,10 +57,9 @@ Result<Bytes> Hmac(HashAlg alg, ByteView key, std::initializer_list<ByteView> pa
   static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // never freed
   if (mac == nullptr) return internal::OpenSslError(Code::kInternal, "EVP_MAC_fetch(HMAC)");
   std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(EVP_MAC_CTX_new(mac));
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                       const_cast<char*>(internal::EvpMdName(alg)), 0),
-      OSSL_PARAM_construct_end()};
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
+                             OSSL_MAC_PARAM_DIGEST, const_cast<char*>(internal::EvpMdName(alg)), 0),
+                         OSSL_PARAM_construct_end()};
   // A null key pointer means "keep the previous key" to EVP_MAC_init, so an
   // empty key still needs a valid pointer.
   static const uint8_t kEmpty = 0;
@@ -114,9 +113,8 @@ Result<Bytes> OaepEncrypt(const PublicKey& ek, HashAlg alg, ByteView plain) {
   }
   // The context takes ownership of the label copy.
   void* label = OPENSSL_memdup(kIdentityLabel.data(), kIdentityLabel.size());
-  if (label == nullptr ||
-      EVP_PKEY_CTX_set0_rsa_oaep_label(ctx.get(), label, static_cast<int>(kIdentityLabel.size())) !=
-          1) {
+  if (label == nullptr || EVP_PKEY_CTX_set0_rsa_oaep_label(
+                              ctx.get(), label, static_cast<int>(kIdentityLabel.size())) != 1) {
     OPENSSL_free(label);
     return internal::OpenSslError(Code::kInternal, "OAEP label");
   }
@@ -217,8 +215,7 @@ Result<MadeCredential> MakeCredential(const PublicKey& ek, HashAlg name_alg, Byt
   PutU16(made.credential_blob, 2 + outer_hmac.size() + enc_identity.size());
   PutU16(made.credential_blob, outer_hmac.size());
   made.credential_blob.insert(made.credential_blob.end(), outer_hmac.begin(), outer_hmac.end());
-  made.credential_blob.insert(made.credential_blob.end(), enc_identity.begin(),
-                              enc_identity.end());
+  made.credential_blob.insert(made.credential_blob.end(), enc_identity.begin(), enc_identity.end());
   // TPM2B_ENCRYPTED_SECRET { size, secret }.
   PutU16(made.encrypted_secret, enc_seed.size());
   made.encrypted_secret.insert(made.encrypted_secret.end(), enc_seed.begin(), enc_seed.end());

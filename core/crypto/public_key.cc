@@ -114,8 +114,7 @@ Status CheckSupportedKey(EVP_PKEY* pkey) {
     }
     return Status::Ok();
   }
-  return InvalidArgumentError(std::string("unsupported key type ") +
-                              EVP_PKEY_get0_type_name(pkey));
+  return InvalidArgumentError(std::string("unsupported key type ") + EVP_PKEY_get0_type_name(pkey));
 }
 
 Status CheckScheme(const PublicKey& key, SignatureScheme scheme, HashAlg hash) {
@@ -138,8 +137,7 @@ bool ConfigurePadding(EVP_PKEY_CTX* pctx, SignatureScheme scheme, const EVP_MD* 
       return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
              EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1 &&
              EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) == 1;
-    case SignatureScheme::kEcdsa:
-      return true;
+    case SignatureScheme::kEcdsa: return true;
   }
   return false;
 }
@@ -286,8 +284,8 @@ Result<bool> PublicKey::VerifyDigest(SignatureScheme scheme, HashAlg hash, ByteV
       !ConfigurePadding(pctx.get(), scheme, md)) {
     return internal::OpenSslError(Code::kInternal, "verify init");
   }
-  int rc = EVP_PKEY_verify(pctx.get(), signature.data(), signature.size(), digest.data(),
-                           digest.size());
+  int rc =
+      EVP_PKEY_verify(pctx.get(), signature.data(), signature.size(), digest.data(), digest.size());
   ERR_clear_error();
   return rc == 1;
 }

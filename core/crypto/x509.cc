@@ -158,8 +158,8 @@ Result<std::vector<Certificate>> Certificate::AllFromPem(std::string_view pem) {
         ERR_clear_error();
         break;
       }
-      return internal::OpenSslError(
-          Code::kInvalidArgument, "PEM certificate " + std::to_string(certs.size() + 1));
+      return internal::OpenSslError(Code::kInvalidArgument,
+                                    "PEM certificate " + std::to_string(certs.size() + 1));
     }
     certs.push_back(Certificate(std::shared_ptr<X509>(cert.release(), X509_free)));
   }
@@ -296,8 +296,8 @@ Status VerifyChain(const Certificate& leaf, const std::vector<Certificate>& inte
   int err = X509_STORE_CTX_get_error(ctx.get());
   int depth = X509_STORE_CTX_get_error_depth(ctx.get());
   X509* failing = X509_STORE_CTX_get_current_cert(ctx.get());
-  std::string subject = failing != nullptr ? NameToString(X509_get_subject_name(failing))
-                                           : leaf.Subject();
+  std::string subject =
+      failing != nullptr ? NameToString(X509_get_subject_name(failing)) : leaf.Subject();
   ERR_clear_error();
   if (err == X509_V_OK) {
     return PermissionDeniedError("certificate chain does not verify");

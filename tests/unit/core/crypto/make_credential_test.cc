@@ -15,12 +15,12 @@
 namespace vouch::crypto {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::SizeIs;
-using ::vouch::testing::StatusIs;
 using testing::EcKey;
+using ::testing::HasSubstr;
 using testing::PublicOf;
 using testing::Rsa2048;
+using ::testing::SizeIs;
+using ::vouch::testing::StatusIs;
 
 // Known-answer values below were computed independently with Python 3
 // (hmac/hashlib, and the `cryptography` package for AES-CFB):
@@ -52,10 +52,12 @@ TEST(KdfATest, MatchesIndependentlyComputedValues) {
   //      bytes(range(0x40, 0x60)), b'', 128)
   Bytes name = {0x00, 0x0b};
   for (uint8_t i = 0x40; i < 0x60; ++i) name.push_back(i);
-  ASSERT_OK_AND_ASSIGN(Bytes k1, KdfA(HashAlg::kSha256, Range(32), Label("STORAGE"), name, {}, 128));
+  ASSERT_OK_AND_ASSIGN(Bytes k1,
+                       KdfA(HashAlg::kSha256, Range(32), Label("STORAGE"), name, {}, 128));
   EXPECT_EQ(HexEncode(k1), "7a58c2079bee13e00ed160d657aecaef");
   // kdfa('sha256', bytes(range(32)), b'INTEGRITY\0', b'', b'', 256)
-  ASSERT_OK_AND_ASSIGN(Bytes k2, KdfA(HashAlg::kSha256, Range(32), Label("INTEGRITY"), {}, {}, 256));
+  ASSERT_OK_AND_ASSIGN(Bytes k2,
+                       KdfA(HashAlg::kSha256, Range(32), Label("INTEGRITY"), {}, {}, 256));
   EXPECT_EQ(HexEncode(k2), "bacf689f634ece301e1f1b15b072d9c87db6a69585db42b1a0cb8f73ebe2692e");
   // Several counter blocks: kdfa('sha1', bytes(range(20)), b'TEST\0', b'abc', b'defg', 400)
   ASSERT_OK_AND_ASSIGN(Bytes k3, KdfA(HashAlg::kSha1, Range(20), Label("TEST"), AsBytes("abc"),
@@ -113,8 +115,8 @@ Result<Bytes> ActivateForTest(EVP_PKEY* ek_private, ByteView name, const MadeCre
   VOUCH_CHECK(EVP_PKEY_CTX_set0_rsa_oaep_label(ctx, OPENSSL_memdup("IDENTITY\0", 9), 9) == 1);
   Bytes seed(512);
   size_t seed_len = seed.size();
-  int rc = EVP_PKEY_decrypt(ctx, seed.data(), &seed_len, enc_secret.data() + 2,
-                            enc_secret.size() - 2);
+  int rc =
+      EVP_PKEY_decrypt(ctx, seed.data(), &seed_len, enc_secret.data() + 2, enc_secret.size() - 2);
   EVP_PKEY_CTX_free(ctx);
   if (rc != 1) return InvalidArgumentError("OAEP decrypt failed");
   seed.resize(seed_len);
@@ -125,8 +127,8 @@ Result<Bytes> ActivateForTest(EVP_PKEY* ek_private, ByteView name, const MadeCre
   ByteView hmac = blob.subspan(4, hmac_size);
   ByteView enc_identity = blob.subspan(4 + hmac_size);
 
-  VOUCH_ASSIGN_OR_RETURN(Bytes hmac_key, KdfA(HashAlg::kSha256, seed, Label("INTEGRITY"), {}, {},
-                                              256));
+  VOUCH_ASSIGN_OR_RETURN(Bytes hmac_key,
+                         KdfA(HashAlg::kSha256, seed, Label("INTEGRITY"), {}, {}, 256));
   unsigned int len = 0;
   uint8_t expected[32];
   Bytes mac_input = Cat(ToBytes(enc_identity), name);
@@ -134,8 +136,8 @@ Result<Bytes> ActivateForTest(EVP_PKEY* ek_private, ByteView name, const MadeCre
        mac_input.size(), expected, &len);
   if (!ConstantTimeEqual(hmac, ByteView(expected, len))) return DataLossError("integrity");
 
-  VOUCH_ASSIGN_OR_RETURN(Bytes sym_key, KdfA(HashAlg::kSha256, seed, Label("STORAGE"), name, {},
-                                             128));
+  VOUCH_ASSIGN_OR_RETURN(Bytes sym_key,
+                         KdfA(HashAlg::kSha256, seed, Label("STORAGE"), name, {}, 128));
   EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
   uint8_t iv[16] = {};
   Bytes plain(enc_identity.size() + 16);
@@ -176,9 +178,8 @@ TEST(MakeCredentialTest, RoundTripsThroughTestActivation) {
   OpenSslRandom random;
   for (size_t size : {1u, 16u, 32u}) {
     Bytes secret(size, 0xA5);
-    ASSERT_OK_AND_ASSIGN(MadeCredential made, MakeCredential(PublicOf(Rsa2048()),
-                                                             HashAlg::kSha256, AkName(), secret,
-                                                             random));
+    ASSERT_OK_AND_ASSIGN(MadeCredential made, MakeCredential(PublicOf(Rsa2048()), HashAlg::kSha256,
+                                                             AkName(), secret, random));
     EXPECT_THAT(made.credential_blob, SizeIs(2 + 2 + 32 + 2 + size));
     ASSERT_OK_AND_ASSIGN(Bytes recovered, ActivateForTest(Rsa2048(), AkName(), made));
     EXPECT_EQ(recovered, secret);
@@ -217,9 +218,9 @@ TEST(MakeCredentialTest, RejectsBadSizes) {
 
 TEST(MakeCredentialTest, RefusesEccEk) {
   OpenSslRandom random;
-  EXPECT_THAT(MakeCredential(PublicOf(EcKey("P-256")), HashAlg::kSha256, AkName(), Bytes(16, 1),
-                             random),
-              StatusIs(Code::kFailedPrecondition));
+  EXPECT_THAT(
+      MakeCredential(PublicOf(EcKey("P-256")), HashAlg::kSha256, AkName(), Bytes(16, 1), random),
+      StatusIs(Code::kFailedPrecondition));
 }
 
 TEST(MakeCredentialTest, PropagatesRandomFailure) {

@@ -13,14 +13,14 @@
 namespace vouch::crypto {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::StartsWith;
-using ::vouch::testing::StatusIs;
 using testing::BnParam;
 using testing::EcKey;
+using ::testing::HasSubstr;
 using testing::PublicOf;
 using testing::Rsa2048;
 using testing::Sign;
+using ::testing::StartsWith;
+using ::vouch::testing::StatusIs;
 
 const Bytes kMessage = ToBytes("quote attestation data");
 

@@ -1,8 +1,8 @@
 #include "tests/unit/core/crypto/test_keys.h"
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/conf.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -37,9 +37,9 @@ EVP_PKEY* Rsa2048() {
 
 EVP_PKEY* EcKey(const char* curve) {
   static std::mutex mu;
-  static std::map<std::string, EVP_PKEY*> keys;
+  static auto* keys = new std::map<std::string, EVP_PKEY*>();  // lives until exit
   std::lock_guard<std::mutex> lock(mu);
-  EVP_PKEY*& key = keys[curve];
+  EVP_PKEY*& key = (*keys)[curve];
   if (key == nullptr) key = EVP_EC_gen(curve);
   VOUCH_CHECK(key != nullptr);
   return key;
@@ -93,9 +93,9 @@ Certificate MakeCert(const CertSpec& spec, EVP_PKEY* subject_key, const Certific
   VOUCH_CHECK(ASN1_TIME_set(X509_getm_notAfter(x), spec.not_after) != nullptr);
   X509_NAME* name = X509_get_subject_name(x);
   if (!spec.cn.empty()) {
-    VOUCH_CHECK(X509_NAME_add_entry_by_txt(
-                    name, "CN", MBSTRING_UTF8,
-                    reinterpret_cast<const unsigned char*>(spec.cn.c_str()), -1, -1, 0) == 1);
+    VOUCH_CHECK(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                           reinterpret_cast<const unsigned char*>(spec.cn.c_str()),
+                                           -1, -1, 0) == 1);
   }
   VOUCH_CHECK(X509_set_issuer_name(
                   x, issuer != nullptr ? X509_get_subject_name(issuer->native()) : name) == 1);

@@ -14,21 +14,21 @@
 namespace vouch::crypto {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::SizeIs;
-using ::vouch::testing::StatusIs;
 using testing::CaExtensions;
 using testing::CertSpec;
 using testing::EcKey;
 using testing::EkConfig;
 using testing::EkExtensions;
+using ::testing::HasSubstr;
 using testing::MakeCert;
 using testing::Rsa2048;
+using ::testing::SizeIs;
+using ::vouch::testing::StatusIs;
 using Clock = std::chrono::system_clock;
 
-constexpr time_t k2024 = 1704067200;   // 2024-01-01T00:00:00Z
-constexpr time_t k2025 = 1735689600;   // 2025-01-01T00:00:00Z
-constexpr time_t k2034 = 2019686400;   // 2034-01-01T00:00:00Z
+constexpr time_t k2024 = 1704067200;     // 2024-01-01T00:00:00Z
+constexpr time_t k2025 = 1735689600;     // 2025-01-01T00:00:00Z
+constexpr time_t k2034 = 2019686400;     // 2034-01-01T00:00:00Z
 constexpr time_t kMid2025 = 1748736000;  // 2025-06-01T00:00:00Z
 const Clock::time_point kAt = Clock::from_time_t(kMid2025);
 
@@ -49,8 +49,8 @@ class X509Test : public ::testing::Test {
   X509Test()
       : root_(MakeCert({"Vouch Test Root", 1, k2024, k2034, CaExtensions(), ""}, EcKey("P-256"),
                        nullptr, EcKey("P-256"))),
-        inter_(MakeCert({"Vouch Test Issuer", 2, k2024, k2034, CaExtensions(), ""},
-                        EcKey("P-384"), &root_, EcKey("P-256"))) {}
+        inter_(MakeCert({"Vouch Test Issuer", 2, k2024, k2034, CaExtensions(), ""}, EcKey("P-384"),
+                        &root_, EcKey("P-256"))) {}
 
   Certificate Leaf(time_t not_before, time_t not_after,
                    std::vector<std::pair<std::string, std::string>> extra = {}) {
@@ -76,15 +76,15 @@ TEST_F(X509Test, ExposesSubjectIssuerSerialAndValidity) {
 }
 
 TEST_F(X509Test, EscapesSubjectPerRfc2253) {
-  Certificate c = MakeCert({"a,b+c", 3, k2024, k2034, {}, ""}, EcKey("P-256"), nullptr,
-                           EcKey("P-256"));
+  Certificate c =
+      MakeCert({"a,b+c", 3, k2024, k2034, {}, ""}, EcKey("P-256"), nullptr, EcKey("P-256"));
   EXPECT_EQ(c.Subject(), "CN=a\\,b\\+c");
 }
 
 TEST_F(X509Test, ClampsFarFutureNotAfter) {
   constexpr time_t k9999 = 253402300799;  // 9999-12-31T23:59:59Z, as swtpm writes
-  Certificate c = MakeCert({"far", 4, k2024, k9999, {}, ""}, EcKey("P-256"), nullptr,
-                           EcKey("P-256"));
+  Certificate c =
+      MakeCert({"far", 4, k2024, k9999, {}, ""}, EcKey("P-256"), nullptr, EcKey("P-256"));
   EXPECT_EQ(c.NotAfter(), Clock::time_point::max());
 }
 
@@ -112,8 +112,7 @@ TEST_F(X509Test, ReadsPemBundles) {
   ASSERT_THAT(certs, SizeIs(2));
   EXPECT_EQ(certs[0].ToDer(), inter_.ToDer());
   EXPECT_EQ(certs[1].ToDer(), root_.ToDer());
-  EXPECT_THAT(Certificate::FromPem(bundle),
-              StatusIs(Code::kInvalidArgument, HasSubstr("found 2")));
+  EXPECT_THAT(Certificate::FromPem(bundle), StatusIs(Code::kInvalidArgument, HasSubstr("found 2")));
 }
 
 TEST_F(X509Test, RejectsMalformedCertificates) {
@@ -128,8 +127,9 @@ TEST_F(X509Test, RejectsMalformedCertificates) {
   std::string pem = ToPem(root_);
   pem[40] = pem[40] == 'A' ? 'B' : 'A';  // corrupt the base64 body
   EXPECT_THAT(Certificate::AllFromPem(pem), StatusIs(Code::kInvalidArgument));
-  std::string good_then_bad = ToPem(root_) + "-----BEGIN CERTIFICATE-----\nAAAA\n"
-                                             "-----END CERTIFICATE-----\n";
+  std::string good_then_bad = ToPem(root_) +
+                              "-----BEGIN CERTIFICATE-----\nAAAA\n"
+                              "-----END CERTIFICATE-----\n";
   EXPECT_THAT(Certificate::AllFromPem(good_then_bad), StatusIs(Code::kInvalidArgument));
   EXPECT_EQ(ERR_peek_error(), 0u);
 }
@@ -172,9 +172,9 @@ TEST_F(X509Test, RejectsChainToWrongCa) {
   // Same names, different key: only the signature tells them apart.
   Certificate other_root = MakeCert({"Vouch Test Root", 1, k2024, k2034, CaExtensions(), ""},
                                     EcKey("P-384"), nullptr, EcKey("P-384"));
-  EXPECT_THAT(VerifyChain(Leaf(k2024, k2034), {inter_}, CaStore::FromCertificates({other_root}),
-                          kAt),
-              StatusIs(Code::kPermissionDenied, HasSubstr("depth 1: CN=Vouch Test Issuer")));
+  EXPECT_THAT(
+      VerifyChain(Leaf(k2024, k2034), {inter_}, CaStore::FromCertificates({other_root}), kAt),
+      StatusIs(Code::kPermissionDenied, HasSubstr("depth 1: CN=Vouch Test Issuer")));
   Certificate unrelated = MakeCert({"Someone Else", 7, k2024, k2034, CaExtensions(), ""},
                                    EcKey("P-256"), nullptr, EcKey("P-256"));
   EXPECT_THAT(
