@@ -233,8 +233,9 @@ Status Parser::ParseFirstEvent() {
       log_.format = LogFormat::kCryptoAgile;
       VOUCH_RETURN_IF_ERROR(ParseSpecId(ev.data, data_offset, ctx));
     } else {
-      Warn("event 0 carries the \"Spec ID Event03\" signature without the Spec ID event "
-           "header (PCR 0, EV_NO_ACTION, zero digest): parsed as a SHA-1 log");
+      Warn(
+          "event 0 carries the \"Spec ID Event03\" signature without the Spec ID event "
+          "header (PCR 0, EV_NO_ACTION, zero digest): parsed as a SHA-1 log");
     }
   }
   if (log_.format == LogFormat::kSha1Legacy) {
@@ -306,8 +307,7 @@ Status Parser::ParseSpecId(ByteView data, size_t data_offset, const EventContext
   VOUCH_ASSIGN_OR_RETURN(ByteView vendor, r.Take(vendor_size, "vendorInfo"));
   spec.vendor_info.assign(vendor.begin(), vendor.end());
   if (!r.empty()) {
-    Warn("Spec ID event: " + std::to_string(r.remaining()) +
-         " bytes after vendorInfo ignored");
+    Warn("Spec ID event: " + std::to_string(r.remaining()) + " bytes after vendorInfo ignored");
   }
   log_.spec_id = std::move(spec);
   return Status::Ok();
@@ -322,9 +322,9 @@ Status Parser::ParseAgileEvent(Event& ev) {
   const size_t count_offset = reader_.offset();
   VOUCH_ASSIGN_OR_RETURN(uint32_t count, ReadU32(ctx, "digest count"));
   if (count > kMaxAlgorithms) {
-    return Error(count_offset, ctx,
-                 "digest count " + std::to_string(count) + " exceeds " +
-                     std::to_string(kMaxAlgorithms));
+    return Error(
+        count_offset, ctx,
+        "digest count " + std::to_string(count) + " exceeds " + std::to_string(kMaxAlgorithms));
   }
   ev.digests.reserve(std::min<size_t>(count, log_.banks.size()));
   for (uint32_t i = 0; i < count; ++i) {
@@ -339,9 +339,9 @@ Status Parser::ParseAgileEvent(Event& ev) {
     }
     std::optional<HashAlg> alg = declared ? declared->alg : HashAlgFromTpmId(id);
     if (!declared && !alg) {
-      return Error(alg_offset, ctx,
-                   "digest algorithm " + Hex16(id) +
-                       " is neither known nor declared in the Spec ID event");
+      return Error(
+          alg_offset, ctx,
+          "digest algorithm " + Hex16(id) + " is neither known nor declared in the Spec ID event");
     }
     const size_t size = declared ? declared->size : DigestSize(*alg);
     VOUCH_ASSIGN_OR_RETURN(ByteView digest, Take(ctx, size, "digest"));
@@ -427,9 +427,8 @@ Result<ParsedLog> Parser::Parse() && {
       break;
     }
     if (log_.events.size() >= options_.max_events) {
-      return InvalidArgumentError("at offset " + std::to_string(reader_.offset()) +
-                                  ": more than " + std::to_string(options_.max_events) +
-                                  " events");
+      return InvalidArgumentError("at offset " + std::to_string(reader_.offset()) + ": more than " +
+                                  std::to_string(options_.max_events) + " events");
     }
     Event ev;
     VOUCH_RETURN_IF_ERROR(agile ? ParseAgileEvent(ev) : ParseLegacyEvent(ev));

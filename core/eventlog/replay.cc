@@ -154,10 +154,10 @@ Result<ReplayResult> Replay(const UnverifiedEventLog& log, const tpm::VerifiedPc
       const Bytes* q = quoted.Get(b.alg, pcr);
       if (q == nullptr) {
         ok = false;
-        result.findings.push_back(MakeFinding(
-            "replay.pcr_not_quoted", Severity::kWarning, pcr, b.alg,
-            "the event log extends " + pcr_name + " (" + bank_name +
-                "), which the quote does not cover; its events stay unverified"));
+        result.findings.push_back(
+            MakeFinding("replay.pcr_not_quoted", Severity::kWarning, pcr, b.alg,
+                        "the event log extends " + pcr_name + " (" + bank_name +
+                            "), which the quote does not cover; its events stay unverified"));
         continue;
       }
       compared = true;
@@ -175,10 +175,10 @@ Result<ReplayResult> Replay(const UnverifiedEventLog& log, const tpm::VerifiedPc
     if (!compared && ok) {
       // None of the banks the log extends this PCR in is in the quote.
       ok = false;
-      result.findings.push_back(MakeFinding(
-          "replay.pcr_not_quoted", Severity::kWarning, pcr, std::nullopt,
-          "the event log extends " + pcr_name +
-              " only in banks the quote does not cover; its events stay unverified"));
+      result.findings.push_back(
+          MakeFinding("replay.pcr_not_quoted", Severity::kWarning, pcr, std::nullopt,
+                      "the event log extends " + pcr_name +
+                          " only in banks the quote does not cover; its events stay unverified"));
     }
     if (ok) verified.insert(pcr);
   }

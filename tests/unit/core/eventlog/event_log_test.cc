@@ -13,15 +13,15 @@
 namespace vouch::eventlog {
 namespace {
 
+using testing::AlgSize;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::vouch::testing::IsOk;
-using ::vouch::testing::StatusIs;
-using testing::AlgSize;
 using testing::kAlgSha1;
 using testing::kAlgSha256;
 using testing::LogBuilder;
+using ::vouch::testing::IsOk;
+using ::vouch::testing::StatusIs;
 
 constexpr uint32_t kEvEfiBootServicesApplication = 0x80000003;
 
@@ -206,8 +206,8 @@ void ExpectEveryTruncationHandled(const LogBuilder& b, size_t total_events) {
     }
     bool rest_is_padding = last_boundary < n && complete > 0;
     for (size_t i = last_boundary; i < n && rest_is_padding; ++i) {
-      rest_is_padding = prefix[i] == prefix[last_boundary] &&
-                        (prefix[i] == 0x00 || prefix[i] == 0xFF);
+      rest_is_padding =
+          prefix[i] == prefix[last_boundary] && (prefix[i] == 0x00 || prefix[i] == 0xFF);
     }
     if ((starts.count(n) != 0 && complete > 0) || rest_is_padding) {
       ASSERT_TRUE(r.has_value()) << "cut at " << n << ": " << r.status().ToString();
@@ -332,8 +332,9 @@ TEST(ParseEventLogTest, RejectsTruncatedVendorInfo) {
 }
 
 TEST(ParseEventLogTest, KeepsVendorInfo) {
-  ASSERT_OK_AND_ASSIGN(UnverifiedEventLog log,
-                       ParseEventLog(LogBuilder::Agile({{kAlgSha256, 32}}, Bytes{1, 2, 3}).bytes()));
+  ASSERT_OK_AND_ASSIGN(
+      UnverifiedEventLog log,
+      ParseEventLog(LogBuilder::Agile({{kAlgSha256, 32}}, Bytes{1, 2, 3}).bytes()));
   EXPECT_EQ(log.spec_id()->vendor_info, (Bytes{1, 2, 3}));
 }
 
@@ -369,8 +370,7 @@ TEST(ParseEventLogTest, ToleratesFewerDigestsThanDeclaredWithWarning) {
 
 TEST(ParseEventLogTest, RejectsSameAlgorithmTwiceInEvent) {
   LogBuilder b = LogBuilder::Agile({{kAlgSha256, 32}});
-  b.AgileEvent(0, kEvSCrtmVersion, {{kAlgSha256, Bytes(32, 1)}, {kAlgSha256, Bytes(32, 2)}},
-               {});
+  b.AgileEvent(0, kEvSCrtmVersion, {{kAlgSha256, Bytes(32, 1)}, {kAlgSha256, Bytes(32, 2)}}, {});
   EXPECT_THAT(ParseEventLog(b.bytes()),
               StatusIs(Code::kInvalidArgument, HasSubstr("second sha256 digest")));
 }

@@ -35,7 +35,7 @@ class LogBuilder {
     b.algs_ = algs;
     Bytes spec;
     Append(spec, AsBytes(std::string_view("Spec ID Event03\0", 16)));
-    U32(spec, 0);  // platformClass
+    U32(spec, 0);       // platformClass
     spec.push_back(0);  // specVersionMinor
     spec.push_back(2);  // specVersionMajor
     spec.push_back(0);  // specErrata

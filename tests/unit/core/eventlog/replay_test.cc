@@ -58,9 +58,9 @@ tpm::PcrValues ExpectedThreePcr() {
   tpm::PcrValues v;
   for (HashAlg alg : {HashAlg::kSha1, HashAlg::kSha256}) {
     EXPECT_OK(v.Set(alg, 0, Extend(alg, Zero(alg), DigestOfText(alg, "version"))));
-    EXPECT_OK(v.Set(alg, 4,
-                    Extend(alg, Extend(alg, Zero(alg), DigestOfText(alg, "app")),
-                           DigestOfText(alg, "sep"))));
+    EXPECT_OK(v.Set(
+        alg, 4,
+        Extend(alg, Extend(alg, Zero(alg), DigestOfText(alg, "app")), DigestOfText(alg, "sep"))));
     EXPECT_OK(v.Set(alg, 7,
                     Extend(alg, Extend(alg, Zero(alg), DigestOfText(alg, "secureboot")),
                            DigestOfText(alg, "sep"))));
@@ -170,8 +170,8 @@ TEST(ReplayTest, VerifiesAllEventsWhenQuoteMatches) {
   // Every extended event, in log order; no EV_NO_ACTION (Spec ID, note).
   EXPECT_THAT(PcrAndType(r.verified.events()),
               ElementsAre(std::pair(0u, kEvSCrtmVersion), std::pair(7u, kEvEfiVariableDriverConfig),
-                          std::pair(4u, kEvEfiBootServicesApplication),
-                          std::pair(4u, kEvSeparator), std::pair(7u, kEvSeparator)));
+                          std::pair(4u, kEvEfiBootServicesApplication), std::pair(4u, kEvSeparator),
+                          std::pair(7u, kEvSeparator)));
 }
 
 TEST(ReplayTest, ReportsPcrMismatchWhenEventDigestAltered) {
