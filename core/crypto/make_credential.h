@@ -36,8 +36,12 @@ struct MadeCredential {
 };
 
 // `ek`: the EK public key; `name_alg`: the EK's name algorithm (sha256 for
-// the default templates); `object_name`: the AK's TPM name (alg id || digest);
-// `secret`: at most DigestSize(name_alg) bytes. InvalidArgument on bad sizes.
+// the default templates); `object_name`: the AK's TPM name (alg id || digest
+// of a known hash, sizes checked); `secret`: 1..DigestSize(name_alg) bytes.
+// InvalidArgument on bad sizes or an unsupported name_alg; FailedPrecondition
+// for non-RSA EKs; `random`'s error if it fails. `random` supplies the seed;
+// the OAEP padding itself draws from OpenSSL's DRBG, so encrypted_secret is
+// never deterministic (credential_blob is, for a fixed seed).
 Result<MadeCredential> MakeCredential(const PublicKey& ek, HashAlg name_alg,
                                       ByteView object_name, ByteView secret,
                                       RandomSource& random);

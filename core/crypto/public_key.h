@@ -33,13 +33,16 @@ enum class SignatureScheme { kRsaPkcs1v15, kRsaPss, kEcdsa };
 class PublicKey {
  public:
   // RSA from big-endian modulus and exponent (exponent 0 means 65537, as in
-  // TPM structures). InvalidArgument for an empty or oversized (>16384-bit)
-  // modulus.
+  // TPM structures). InvalidArgument for an empty, even or oversized
+  // (>16384-bit) modulus; leading zero bytes are ignored.
   static Result<PublicKey> FromRsa(ByteView modulus, uint32_t exponent);
-  // EC from big-endian affine coordinates; InvalidArgument if the point is
-  // not on the curve or the coordinates are longer than the field.
+  // EC from big-endian affine coordinates (shorter ones are left-padded);
+  // InvalidArgument if the point is not on the curve or the coordinates are
+  // longer than the field.
   static Result<PublicKey> FromEc(EcCurve curve, ByteView x, ByteView y);
   // X.509 SubjectPublicKeyInfo, DER or PEM ("-----BEGIN PUBLIC KEY-----").
+  // InvalidArgument for malformed input, trailing bytes, key types other than
+  // RSA/EC, or curves other than P-256/P-384/P-521.
   static Result<PublicKey> FromSpkiDer(ByteView der);
   static Result<PublicKey> FromPem(std::string_view pem);
 

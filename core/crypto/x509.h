@@ -63,7 +63,10 @@ class CaStore {
 };
 
 // Verifies `leaf` up to an anchor of `store`, using `intermediates` as
-// untrusted helpers, at time `at`. OK when the chain verifies;
+// untrusted helpers, at time `at`. Every anchor is trusted as such, also a
+// non-self-signed intermediate CA (OpenSSL's partial-chain mode). On the
+// leaf, unprocessed critical extensions are accepted only when they are TPM
+// EK ones (subjectDirectoryAttributes). OK when the chain verifies;
 // PermissionDenied with OpenSSL's reason and the failing depth/subject
 // otherwise ("certificate has expired at depth 0: CN=...").
 Status VerifyChain(const Certificate& leaf, const std::vector<Certificate>& intermediates,
