@@ -180,7 +180,11 @@ bool LooksLikeText(ByteView v) {
 // Whether `v` reads as UTF-16LE text of printable ASCII (the usual content of
 // CHAR16 strings in event data), optionally NUL-terminated, and not empty.
 bool LooksLikeUtf16Text(ByteView v) {
-  if (v.size() % 2 != 0) return false;
+  if (v.size() % 2 != 0) {
+    // systemd-boot's EV_IPL strings end in one extra NUL byte.
+    if (v.back() != 0) return false;
+    v = v.first(v.size() - 1);
+  }
   v = TrimTrailingZeros(v, 2);
   if (v.empty()) return false;
   for (size_t i = 0; i < v.size(); i += 2) {
@@ -296,10 +300,11 @@ std::string VendorNode(std::string_view prefix, ByteView body) {
   return s + ")";
 }
 
-// EISA PNP id of an ACPI _HID (compressed three-letter vendor in the low 16
-// bits, big-endian, product number in the high 16 bits): "PNP0A03".
+// EISA PNP id of an ACPI _HID (three 5-bit letters in the low 16 bits,
+// product number in the high 16 bits; EISA_PNP_ID(0x0A03) = 0x0A0341D0):
+// "PNP0A03".
 std::string EisaId(uint32_t hid) {
-  uint32_t v = ((hid & 0xFF) << 8) | ((hid >> 8) & 0xFF);
+  uint32_t v = hid & 0xFFFF;
   std::string s;
   for (int shift : {10, 5, 0}) {
     uint32_t c = ((v >> shift) & 0x1F) + 0x40;
@@ -1344,8 +1349,17 @@ Status Describer::TextOrHex(std::string_view fallback_kind) {
     return Status();
   }
   d_.kind = std::string(fallback_kind);
+  // Vendor records often start with an ASCII signature ("IntelCSxEEvent01").
+  size_t sig = 0;
+  while (sig < data_.size() && sig < 64 && data_[sig] >= 0x20 && data_[sig] < 0x7F) ++sig;
+  if (sig >= 4 && sig < data_.size() && data_[sig] == 0) {
+    std::string text = Utf8Text(data_.first(sig));
+    Add("signature", text);
+    summary_ = Quote(text) + " + " + Dec(data_.size() - sig) + " bytes";
+  } else {
+    summary_ = HexBounded(data_, kSummaryHexBytes);
+  }
   Add("data", HexBounded(data_));
-  summary_ = HexBounded(data_, kSummaryHexBytes);
   return Status();
 }
 
