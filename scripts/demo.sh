@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# The Vouch demo: installs missing packages, builds, then walks through what
+# Vouch can do today, one section at a time:
+#   1. a real machine's TPM event log replayed to the PCR values its TPM
+#      reported;
+#   2. a software TPM (swtpm) with EK certificates from a throw-away CA makes
+#      a quote over a fresh nonce; vouch-policy verifies it, and rejects the
+#      same quote against a tampered nonce.
+# Later issues add sections (enrollment, attestation, placement) to SECTIONS.
+#
+# Usage: scripts/demo.sh [--no-build]   (--no-build: use the existing build)
+# Fixtures: ../shared/fixtures beside the repository, or $VOUCH_FIXTURES_DIR.
+# Everything the demo creates lives in one temporary directory, removed on
+# exit together with the swtpm it started (stopped by its PID).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${VOUCH_BUILD_DIR:-$repo/build}
+export VOUCH_BUILD_DIR=$build_dir
+fixtures=${VOUCH_FIXTURES_DIR:-$(cd "$repo/.." && pwd)/shared/fixtures}
+vouch_policy=$build_dir/policy/cli/vouch-policy
+
+SECTIONS=(section_eventlog_replay section_swtpm_quote)
+
+# --- output helpers ----------------------------------------------------------
+
+header() { printf '\n== %s ==\n' "$*"; }
+step() { printf '  -> %s\n' "$*"; }
+indent() { sed 's/^/     /'; }
+die() {
+  printf 'demo: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- temporary directory, swtpm and cleanup ----------------------------------
+
+work=""
+swtpm_pid=""
+
+cleanup() {
+  if [[ -n "$swtpm_pid" ]] && kill -0 "$swtpm_pid" 2>/dev/null; then
+    kill "$swtpm_pid" 2>/dev/null || true
+    for _ in $(seq 50); do
+      kill -0 "$swtpm_pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -9 "$swtpm_pid" 2>/dev/null || true
+  fi
+  if [[ -n "$work" ]]; then
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+# Runs a command quietly; on failure shows its output and stops the demo.
+quiet() {
+  local out
+  if ! out=$("$@" 2>&1); then
+    printf '%s\n' "$out" | indent >&2
+    die "failed: $*"
+  fi
+}
+
+# Whether something listens on 127.0.0.1:$1.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Provisions a TPM (RSA and ECC EKs with certificates, sha1+sha256 banks) with
+# a CA private to $work/ca, so nothing under /etc or /var is touched.
+swtpm_provision() {
+  local localca
+  localca=$(command -v swtpm_localca) || die "swtpm_localca not found (package swtpm-tools)"
+  mkdir -p "$work/ca" "$work/state"
+  cat >"$work/swtpm-localca.conf" <<CONF
+statedir = $work/ca
+signingkey = $work/ca/signkey.pem
+issuercert = $work/ca/issuercert.pem
+certserial = $work/ca/certserial
+CONF
+  cat >"$work/swtpm-localca.options" <<CONF
+--platform-manufacturer Vouch
+--platform-version 2.1
+--platform-model swtpm
+CONF
+  cat >"$work/swtpm_setup.conf" <<CONF
+create_certs_tool = $localca
+create_certs_tool_config = $work/swtpm-localca.conf
+create_certs_tool_options = $work/swtpm-localca.options
+active_pcr_banks = sha1,sha256
+CONF
+  quiet swtpm_setup --tpm2 --tpmstate "$work/state" --create-ek-cert --create-platform-cert \
+    --pcr-banks sha1,sha256 --write-ek-cert-files "$work/state" --config "$work/swtpm_setup.conf"
+}
+
+# Starts swtpm on free loopback ports P (commands) and P+1 (control; the swtpm
+# TCTI requires P+1) and exports TPM2TOOLS_TCTI for the tools below.
+swtpm_start() {
+  local port attempt err
+  for attempt in $(seq 20); do
+    port=$((20000 + RANDOM % 12700))
+    if port_in_use "$port" || port_in_use $((port + 1)); then
+      continue
+    fi
+    if err=$(swtpm socket --tpm2 --tpmstate "dir=$work/state" \
+      --server "type=tcp,port=$port,bindaddr=127.0.0.1" \
+      --ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" \
+      --flags not-need-init,startup-clear --pid "file=$work/swtpm.pid" \
+      --log "file=$work/swtpm.log" --daemon 2>&1); then
+      break
+    fi
+    [[ "$err" == *"in use"* ]] || die "swtpm did not start: $err"
+    [[ $attempt -lt 20 ]] || die "no free port pair for swtpm"
+  done
+  for _ in $(seq 100); do
+    [[ -s "$work/swtpm.pid" ]] && break
+    sleep 0.02
+  done
+  swtpm_pid=$(cat "$work/swtpm.pid")
+  export TPM2TOOLS_TCTI="swtpm:host=127.0.0.1,port=$port" TSS2_LOG=all+none
+  for _ in $(seq 100); do
+    tpm2_getrandom 4 >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  die "swtpm on port $port does not answer"
+}
+
+# tpm2-tools leave transient objects loaded and swtpm has no resource
+# manager: flush after each command that loads one.
+tpm() {
+  quiet "$@"
+  quiet tpm2_flushcontext -t
+}
+
+# --- sections ----------------------------------------------------------------
+
+section_eventlog_replay() {
+  header "1. A real machine's measured boot: event log replay"
+  local log=$fixtures/eventlogs/gotpmtools__glinux-alex.bin
+  local expected=$log.expected_pcrs.json
+  [[ -f "$log" && -f "$expected" ]] ||
+    die "fixture $log not found (set VOUCH_FIXTURES_DIR to the shared fixtures directory)"
+  step "log: $(basename "$log") (a laptop's UEFI boot, from go-tpm-tools)"
+  step "vouch-policy eventlog replay $(basename "$log")"
+  local replay
+  replay=$("$vouch_policy" eventlog replay "$log") || die "eventlog replay failed"
+  printf '%s\n' "$replay" | indent
+
+  # "sha1    PCR  0  <hex>" -> "sha1 0 <hex>", PCR 0-7.
+  printf '%s\n' "$replay" |
+    awk '$2 == "PCR" && $3 <= 7 { print $1, $3, tolower($4) }' | sort >"$work/replayed.txt"
+  # expected_pcrs.json: {"banks": {"sha1": {"0": "<hex>", ...}, ...}}
+  awk -F'"' '
+    /"(sha1|sha256|sha384|sha512)": *\{/ { bank = $2; next }
+    bank != "" && NF >= 4 && $2 ~ /^[0-9]+$/ && $2 <= 7 { print bank, $2, tolower($4) }
+    /^ *\}/ { bank = "" }' "$expected" | sort >"$work/expected.txt"
+  local n
+  n=$(wc -l <"$work/expected.txt")
+  if [[ $n -gt 0 ]] && diff -u "$work/expected.txt" "$work/replayed.txt" >"$work/pcr.diff"; then
+    step "PCR0..7 match the values read from the real TPM ($n values, banks" \
+      "$(cut -d' ' -f1 "$work/expected.txt" | sort -u | paste -sd, -))"
+  else
+    indent <"$work/pcr.diff"
+    die "replayed PCRs differ from the values the TPM reported"
+  fi
+}
+
+section_swtpm_quote() {
+  header "2. A software TPM: quote, verify, tamper"
+  step "provisioning swtpm (EK certificates from a CA made for this run in $work/ca)"
+  swtpm_provision
+  swtpm_start
+  step "swtpm running: pid $swtpm_pid, TCTI $TPM2TOOLS_TCTI"
+  quiet openssl verify -CAfile "$work/ca/swtpm-localca-rootca-cert.pem" \
+    -untrusted "$work/ca/issuercert.pem" \
+    <(openssl x509 -inform der -in "$work/state/ek-rsa2048.crt")
+  step "EK certificate (RSA-2048, NV 0x01c00002) chains to this run's CA"
+
+  cd "$work"
+  tpm tpm2_createek -c ek.ctx -G rsa -u ek.pub
+  tpm tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.pub -n ak.name
+  step "AK created: RSA-2048, RSASSA-SHA256, name $(od -An -v -tx1 ak.name | tr -d ' \n')"
+  local measurement
+  measurement=$(printf 'vouch demo measurement' | sha256sum | cut -d' ' -f1)
+  tpm tpm2_pcrextend "16:sha256=$measurement"
+  step "PCR16 (sha256) extended with sha256(\"vouch demo measurement\")"
+
+  local nonce selection
+  nonce=$(od -An -N20 -tx1 /dev/urandom | tr -d ' \n')
+  selection=sha1:0,1,2,3,4,5,6,7,16+sha256:0,1,2,3,4,5,6,7,16
+  tpm tpm2_quote -c ak.ctx -l "$selection" -q "$nonce" -m quote.msg -s quote.sig -o pcrs.out \
+    -g sha256
+  step "quote over $selection with fresh nonce $nonce"
+
+  step "vouch-policy quote verify --ak ak.pub --attest quote.msg --signature quote.sig" \
+    "--pcrs pcrs.out --nonce $nonce"
+  local out rc=0
+  out=$("$vouch_policy" quote verify --ak ak.pub --attest quote.msg --signature quote.sig \
+    --pcrs pcrs.out --nonce "$nonce") || rc=$?
+  printf '%s\n' "$out" | indent
+  [[ $rc -eq 0 ]] || die "a genuine quote was rejected (exit $rc)"
+  if tpm2_checkquote -u ak.pub -m quote.msg -s quote.sig -f pcrs.out -g sha256 \
+    -q "$nonce" >/dev/null 2>&1; then
+    step "independent check: tpm2_checkquote accepts the same quote"
+  else
+    die "tpm2_checkquote rejects the quote vouch-policy accepted"
+  fi
+
+  # The same evidence presented against a different challenge (a replay).
+  local tampered
+  tampered=$(printf '%x' $((0x${nonce:0:1} ^ 1)))${nonce:1}
+  step "the same quote against a tampered nonce $tampered"
+  rc=0
+  out=$("$vouch_policy" quote verify --ak ak.pub --attest quote.msg --signature quote.sig \
+    --pcrs pcrs.out --nonce "$tampered") || rc=$?
+  printf '%s\n' "$out" | indent
+  if [[ $rc -eq 1 && "$out" == *quote.nonce_mismatch* ]]; then
+    step "rejected with quote.nonce_mismatch (exit 1), as it must be"
+  else
+    die "a tampered nonce was not rejected with quote.nonce_mismatch (exit $rc)"
+  fi
+  cd "$repo"
+}
+
+# --- main --------------------------------------------------------------------
+
+build() {
+  bash "$repo/scripts/deps.sh"
+  local build_log
+  build_log=$(mktemp "${TMPDIR:-/tmp}/vouch-build.XXXXXX")
+  if ! bash "$repo/scripts/build.sh" >"$build_log" 2>&1; then
+    tail -n 40 "$build_log" >&2
+    rm -f "$build_log"
+    die "build failed"
+  fi
+  rm -f "$build_log"
+  echo "build: ok ($build_dir)"
+}
+
+main() {
+  if [[ "${1:-}" == --no-build ]]; then
+    [[ -x "$vouch_policy" ]] || die "$vouch_policy not built (run without --no-build)"
+  else
+    build
+  fi
+  work=$(mktemp -d "${TMPDIR:-/tmp}/vouch-demo.XXXXXX")
+
+  local section
+  for section in "${SECTIONS[@]}"; do
+    "$section"
+  done
+
+  header "Cleanup"
+  cleanup
+  swtpm_pid=""
+  work=""
+  step "swtpm stopped, temporary files removed"
+  printf '\nDemo complete.\n'
+}
+
+main "$@"
