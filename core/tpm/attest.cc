@@ -5,6 +5,7 @@
 #include <tss2/tss2_mu.h>
 #include <tss2/tss2_tpm2_types.h>
 
+#include <bit>
 #include <string>
 
 #include "core/tpm/internal/mu.h"
@@ -16,6 +17,10 @@ using internal::Hex16;
 using internal::MuDecoder;
 
 Bytes Tpm2bBytes(const uint8_t* buffer, uint16_t size) { return Bytes(buffer, buffer + size); }
+
+std::string SelectionField(uint32_t i) {
+  return "pcrSelect.pcrSelections[" + std::to_string(i) + "]";
+}
 
 bool IsKnownDigestSize(size_t size) {
   for (HashAlg alg : kAllHashAlgs) {
@@ -29,15 +34,16 @@ bool IsKnownDigestSize(size_t size) {
 // here first so bad counts get a precise message before libtss2-mu decodes.
 Status PrecheckPcrSelection(const MuDecoder& d, ByteView data) {
   size_t at = d.offset();
-  auto need = [&](size_t n, std::string_view field) -> Status {
+  auto need = [&](size_t n, auto field) -> Status {
+    // `field` is a callable so the name is only built on failure.
     if (data.size() - at < n) {
-      return d.ErrorAt(at, field,
+      return d.ErrorAt(at, field(),
                        "need " + std::to_string(n) + " bytes, " +
                            std::to_string(data.size() - at) + " left");
     }
     return Status();
   };
-  VOUCH_RETURN_IF_ERROR(need(4, "pcrSelect.count"));
+  VOUCH_RETURN_IF_ERROR(need(4, [] { return std::string("pcrSelect.count"); }));
   uint32_t count = (uint32_t{data[at]} << 24) | (uint32_t{data[at + 1]} << 16) |
                    (uint32_t{data[at + 2]} << 8) | data[at + 3];
   if (count > TPM2_NUM_PCR_BANKS) {
@@ -46,16 +52,16 @@ Status PrecheckPcrSelection(const MuDecoder& d, ByteView data) {
   }
   at += 4;
   for (uint32_t i = 0; i < count; ++i) {
-    std::string field = "pcrSelect.pcrSelections[" + std::to_string(i) + "]";
-    VOUCH_RETURN_IF_ERROR(need(3, field));
+    VOUCH_RETURN_IF_ERROR(need(3, [i] { return SelectionField(i); }));
     size_t size_of_select = data[at + 2];
     if (size_of_select > TPM2_PCR_SELECT_MAX) {
-      return d.ErrorAt(at + 2, field + ".sizeofSelect",
+      return d.ErrorAt(at + 2, SelectionField(i) + ".sizeofSelect",
                        std::to_string(size_of_select) + " exceeds " +
                            std::to_string(TPM2_PCR_SELECT_MAX));
     }
     at += 3;
-    VOUCH_RETURN_IF_ERROR(need(size_of_select, field + ".pcrSelect"));
+    VOUCH_RETURN_IF_ERROR(
+        need(size_of_select, [i] { return SelectionField(i) + ".pcrSelect"; }));
     at += size_of_select;
   }
   return Status();
@@ -67,16 +73,20 @@ Result<std::vector<PcrSelection>> ToSelections(const MuDecoder& d, size_t at,
   out.reserve(list.count);
   for (uint32_t i = 0; i < list.count; ++i) {
     const TPMS_PCR_SELECTION& s = list.pcrSelections[i];
-    std::string field = "pcrSelect.pcrSelections[" + std::to_string(i) + "]";
     std::optional<HashAlg> bank = HashAlgFromTpmId(s.hash);
-    if (!bank) return d.ErrorAt(at, field + ".hash", Hex16(s.hash) + " unknown");
+    if (!bank) return d.ErrorAt(at, SelectionField(i) + ".hash", Hex16(s.hash) + " unknown");
     PcrSelection sel{*bank, {}};
+    size_t selected = 0;
+    for (uint32_t byte = 0; byte < s.sizeofSelect; ++byte) {
+      selected += static_cast<size_t>(std::popcount(s.pcrSelect[byte]));
+    }
+    sel.pcrs.reserve(selected);
     for (uint32_t byte = 0; byte < s.sizeofSelect; ++byte) {
       for (uint32_t bit = 0; bit < 8; ++bit) {
         if ((s.pcrSelect[byte] & (1u << bit)) == 0) continue;
         uint32_t pcr = byte * 8 + bit;
         if (pcr >= kNumPcrs) {
-          return d.ErrorAt(at, field + ".pcrSelect",
+          return d.ErrorAt(at, SelectionField(i) + ".pcrSelect",
                            "PCR " + std::to_string(pcr) + " beyond the " +
                                std::to_string(kNumPcrs) + " PCRs");
         }

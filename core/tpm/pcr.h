@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "core/base/bytes.h"
@@ -28,19 +29,33 @@ struct PcrSelection {
 };
 
 // PCR values by bank then index. Each value is DigestSize(bank) bytes
-// (enforced by Set).
+// (enforced by Set). Copies share their storage until one of them is
+// modified (copy-on-write), so copying is O(1): quote verification copies the
+// claimed values into VerifiedPcrs on every quote.
 class PcrValues {
  public:
+  using BankMap = std::map<HashAlg, std::map<uint32_t, Bytes>>;
+
+  PcrValues();
+  // Copying shares the storage. There are no move operations on purpose: a
+  // move is a copy, so a moved-from PcrValues stays a valid (unchanged) value.
+  PcrValues(const PcrValues&) = default;
+  PcrValues& operator=(const PcrValues&) = default;
+
   // InvalidArgument if index >= kNumPcrs or value has the wrong size.
   Status Set(HashAlg bank, uint32_t index, Bytes value);
-  // nullptr when absent.
+  // nullptr when absent. The pointer is valid until this object is modified
+  // or destroyed.
   const Bytes* Get(HashAlg bank, uint32_t index) const;
-  bool empty() const { return banks_.empty(); }
-  const std::map<HashAlg, std::map<uint32_t, Bytes>>& banks() const { return banks_; }
-  friend bool operator==(const PcrValues&, const PcrValues&) = default;
+  bool empty() const { return banks_->empty(); }
+  const BankMap& banks() const { return *banks_; }
+  friend bool operator==(const PcrValues& a, const PcrValues& b) {
+    return a.banks_ == b.banks_ || *a.banks_ == *b.banks_;
+  }
 
  private:
-  std::map<HashAlg, std::map<uint32_t, Bytes>> banks_;
+  // Never null; shared between copies, cloned by Set when shared.
+  std::shared_ptr<const BankMap> banks_;
 };
 
 // PCR values that a verified quote covers. Only quote verification creates

@@ -124,24 +124,58 @@ PcrValues SelectedValues(const SelectionMask& mask, const PcrValues& claimed) {
   return out;
 }
 
+// Calls fn(bank, pcr, value) for every selected PCR in selection order, with
+// value nullptr when `values` lacks it. One ordered walk per bank instead of a
+// lookup per PCR: this runs on every quote.
+template <typename Fn>
+void ForEachSelected(const std::vector<PcrSelection>& selection, const PcrValues& values,
+                     Fn&& fn) {
+  const auto& banks = values.banks();
+  for (const PcrSelection& s : selection) {
+    auto bank = banks.find(s.bank);
+    if (bank == banks.end()) {
+      for (uint32_t pcr : s.pcrs) fn(s.bank, pcr, nullptr);
+      continue;
+    }
+    const std::map<uint32_t, Bytes>& bank_values = bank->second;
+    auto it = bank_values.begin();
+    uint32_t previous = 0;
+    for (uint32_t pcr : s.pcrs) {
+      // Selections are ascending; restart the walk if a caller's is not.
+      if (pcr < previous) it = bank_values.begin();
+      previous = pcr;
+      while (it != bank_values.end() && it->first < pcr) ++it;
+      fn(s.bank, pcr, it != bank_values.end() && it->first == pcr ? &it->second : nullptr);
+    }
+  }
+}
+
+// A per-thread buffer for the concatenated PCR values, so hashing them costs
+// no allocation after the first quote on a thread.
+Bytes& ConcatBuffer() {
+  thread_local Bytes buffer;
+  buffer.clear();
+  return buffer;
+}
+
 }  // namespace
 
 Result<Bytes> ComputePcrDigest(HashAlg hash, const std::vector<PcrSelection>& selection,
                                const PcrValues& values) {
   // TPM 2.0 Part 3, section 18.4 (TPM2_Quote) and Part 1, section 17.6.4.3:
   // H(PCR values concatenated in selection order, ascending index per bank).
-  size_t total = 0;
-  for (const PcrSelection& s : selection) total += s.pcrs.size() * DigestSize(s.bank);
-  Bytes concat;
-  concat.reserve(total);
-  for (const PcrSelection& s : selection) {
-    for (uint32_t pcr : s.pcrs) {
-      const Bytes* v = values.Get(s.bank, pcr);
-      if (v == nullptr) {
-        return InvalidArgumentError("PCR digest: no value for " + PcrText(s.bank, pcr));
-      }
-      concat.insert(concat.end(), v->begin(), v->end());
+  Bytes& concat = ConcatBuffer();
+  std::optional<std::pair<HashAlg, uint32_t>> missing;
+  ForEachSelected(selection, values, [&](HashAlg bank, uint32_t pcr, const Bytes* v) {
+    if (v == nullptr) {
+      if (!missing) missing.emplace(bank, pcr);
+      return;
     }
+    concat.insert(concat.end(), v->begin(), v->end());
+  });
+  if (missing) {
+    return InvalidArgumentError("PCR digest: no value for " +
+                                PcrText(missing->first, missing->second));
   }
   return crypto::Digest(hash, concat);
 }
@@ -226,21 +260,24 @@ Result<QuoteVerification> VerifyQuote(const TpmPublic& ak, const QuoteEvidence& 
       }
     }
   }
+  // One walk over the claimed values: report missing ones, concatenate the
+  // rest for the digest.
+  Bytes& concat = ConcatBuffer();
   bool values_complete = true;
-  for (const PcrSelection& s : quote.selection) {
-    for (uint32_t pcr : s.pcrs) {
-      if (evidence.pcrs.Get(s.bank, pcr) == nullptr) {
-        values_complete = false;
-        findings.push_back(PcrFinding(kSelectionMismatch,
-                                      PcrText(s.bank, pcr) + " is quoted but no value was given",
-                                      s.bank, pcr));
-      }
+  ForEachSelected(quote.selection, evidence.pcrs, [&](HashAlg bank, uint32_t pcr, const Bytes* v) {
+    if (v == nullptr) {
+      values_complete = false;
+      findings.push_back(PcrFinding(kSelectionMismatch,
+                                    PcrText(bank, pcr) + " is quoted but no value was given",
+                                    bank, pcr));
+      return;
     }
-  }
+    concat.insert(concat.end(), v->begin(), v->end());
+  });
 
   if (values_complete) {
     // The TPM computes pcrDigest with the signing scheme's hash.
-    Result<Bytes> computed = ComputePcrDigest(sig->hash, quote.selection, evidence.pcrs);
+    Result<Bytes> computed = crypto::Digest(sig->hash, concat);
     if (!computed) {
       findings.push_back(MakeFinding(kDigestMismatch, "cannot compute the PCR digest: " +
                                                           computed.error().message()));
