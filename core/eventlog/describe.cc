@@ -59,8 +59,8 @@ void AppendUtf8(std::string& out, uint32_t cp) {
 // C0/C1 controls, DEL, and the bidirectional overrides/isolates that can make
 // text display differently from what it is.
 bool NeedsEscape(uint32_t cp) {
-  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) ||
-         (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
 }
 
 class BoundedText {
@@ -119,7 +119,11 @@ void DecodeUtf8(ByteView v, Emit emit) {
   size_t i = 0;
   while (i < v.size()) {
     uint8_t b = v[i];
-    size_t len = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    size_t len = b < 0x80           ? 1
+                 : (b >> 5) == 0x6  ? 2
+                 : (b >> 4) == 0xE  ? 3
+                 : (b >> 3) == 0x1E ? 4
+                                    : 0;
     uint32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
     bool ok = len != 0 && i + len <= v.size();
     for (size_t k = 1; ok && k < len; ++k) {
@@ -326,9 +330,7 @@ std::string Ipv6(ByteView a) {
   return s;
 }
 
-std::string ProtocolName(uint16_t p) {
-  return p == 6 ? "TCP" : p == 17 ? "UDP" : HexNum(p);
-}
+std::string ProtocolName(uint16_t p) { return p == 6 ? "TCP" : p == 17 ? "UDP" : HexNum(p); }
 
 // Decodes one node's body; nullopt when the body is shorter than the node
 // type requires (the caller then prints it generically).
@@ -380,13 +382,20 @@ Result<std::string> NodeText(uint8_t type, uint8_t sub, ByteView body) {
         VOUCH_ASSIGN_OR_RETURN(uint32_t uid, r.U32Le("_UID"));
         if ((hid & 0xFFFF) == 0x41D0) {
           switch (hid >> 16) {
-            case 0x0A03: return "PciRoot(" + HexNum(uid) + ")";
-            case 0x0A08: return "PcieRoot(" + HexNum(uid) + ")";
-            case 0x0604: return "Floppy(" + HexNum(uid) + ")";
-            case 0x0301: return "Keyboard(" + HexNum(uid) + ")";
-            case 0x0501: return "Serial(" + HexNum(uid) + ")";
-            case 0x0401: return "ParallelPort(" + HexNum(uid) + ")";
-            default: break;
+            case 0x0A03:
+              return "PciRoot(" + HexNum(uid) + ")";
+            case 0x0A08:
+              return "PcieRoot(" + HexNum(uid) + ")";
+            case 0x0604:
+              return "Floppy(" + HexNum(uid) + ")";
+            case 0x0301:
+              return "Keyboard(" + HexNum(uid) + ")";
+            case 0x0501:
+              return "Serial(" + HexNum(uid) + ")";
+            case 0x0401:
+              return "ParallelPort(" + HexNum(uid) + ")";
+            default:
+              break;
           }
         }
         return "Acpi(" + EisaId(hid) + "," + HexNum(uid) + ")";
@@ -456,8 +465,8 @@ Result<std::string> NodeText(uint8_t type, uint8_t sub, ByteView body) {
           std::string o = origin == 0   ? "Static"
                           : origin == 1 ? "StatelessAutoConfigure"
                                         : "StatefulAutoConfigure";
-          return "IPv6(" + Ipv6(remote) + "," + ProtocolName(proto) + "," + o + "," +
-                 Ipv6(local) + ")";
+          return "IPv6(" + Ipv6(remote) + "," + ProtocolName(proto) + "," + o + "," + Ipv6(local) +
+                 ")";
         }
         case 0x0F: {
           VOUCH_ASSIGN_OR_RETURN(uint16_t vid, r.U16Le("vendor"));
@@ -764,9 +773,9 @@ bool IsLoadOptionName(std::string_view name) {
 // Variables holding EFI_SIGNATURE_LIST sequences (UEFI 2.10 sections 3.3 and
 // 32.4.1; shim's MokList/MokListX use the same layout).
 bool IsSignatureDbName(std::string_view name) {
-  for (std::string_view n : {"PK", "KEK", "db", "dbx", "dbt", "dbr", "PKDefault", "KEKDefault",
-                             "dbDefault", "dbxDefault", "dbtDefault", "dbrDefault", "MokList",
-                             "MokListX"}) {
+  for (std::string_view n :
+       {"PK", "KEK", "db", "dbx", "dbt", "dbr", "PKDefault", "KEKDefault", "dbDefault",
+        "dbxDefault", "dbtDefault", "dbrDefault", "MokList", "MokListX"}) {
     if (name == n) return true;
   }
   return false;
@@ -774,8 +783,8 @@ bool IsSignatureDbName(std::string_view name) {
 
 // One-byte flags whose value reads as enabled (1) or disabled (0).
 bool IsFlagName(std::string_view name) {
-  for (std::string_view n : {"SecureBoot", "SetupMode", "AuditMode", "DeployedMode",
-                             "MokSBState", "MokListTrusted", "MokIgnoreDB"}) {
+  for (std::string_view n : {"SecureBoot", "SetupMode", "AuditMode", "DeployedMode", "MokSBState",
+                             "MokListTrusted", "MokIgnoreDB"}) {
     if (name == n) return true;
   }
   return false;
@@ -951,8 +960,7 @@ Status Describer::UefiVariable() {
   return Status();
 }
 
-Result<std::string> Describer::VariableValue(std::string_view name, ByteView value,
-                                             size_t base) {
+Result<std::string> Describer::VariableValue(std::string_view name, ByteView value, size_t base) {
   if (value.empty()) return std::string("empty (0 bytes)");
   if (event_.type == kEvEfiVariableAuthority) return AuthorityValue(value);
   if (name == "BootOrder") {
@@ -1056,9 +1064,10 @@ Result<std::string> Describer::SignatureLists(ByteView value, size_t base) {
     VOUCH_ASSIGN_OR_RETURN(uint32_t sig_size, r.U32Le("SignatureSize"));
     constexpr uint32_t kListHeader = kGuidSize + 12;
     if (list_size < kListHeader || list_size - kListHeader > r.remaining()) {
-      return ByteReader(value, base).ErrorHere(
-          "signature list at offset " + Dec(list_start) + ": SignatureListSize " +
-          Dec(list_size) + " does not fit (" + Dec(r.remaining() + kListHeader) + " bytes)");
+      return ByteReader(value, base)
+          .ErrorHere("signature list at offset " + Dec(list_start) + ": SignatureListSize " +
+                     Dec(list_size) + " does not fit (" + Dec(r.remaining() + kListHeader) +
+                     " bytes)");
     }
     uint32_t body = list_size - kListHeader;
     if (header_size > body) {
@@ -1066,8 +1075,8 @@ Result<std::string> Describer::SignatureLists(ByteView value, size_t base) {
     }
     body -= header_size;
     if (body > 0 && (sig_size < kGuidSize || body % sig_size != 0)) {
-      return r.ErrorHere("SignatureSize " + Dec(sig_size) + " does not divide the " +
-                         Dec(body) + " bytes of signatures");
+      return r.ErrorHere("SignatureSize " + Dec(sig_size) + " does not divide the " + Dec(body) +
+                         " bytes of signatures");
     }
     VOUCH_RETURN_IF_ERROR(r.Skip(header_size, "SignatureHeader"));
     uint64_t count = body == 0 ? 0 : body / sig_size;
@@ -1079,8 +1088,8 @@ Result<std::string> Describer::SignatureLists(ByteView value, size_t base) {
     VOUCH_RETURN_IF_ERROR(r.Skip(body, "Signatures"));
     std::string type_text = EfiGuidToString(type);
     const KnownGuid* known = FindGuid(type_text);
-    std::string label = known && !known->short_name.empty() ? std::string(known->short_name)
-                                                            : type_text;
+    std::string label =
+        known && !known->short_name.empty() ? std::string(known->short_name) : type_text;
     ++num_lists;
     num_sigs += count;
     if (per_type.emplace(label, 0).second) type_order.push_back(label);
@@ -1464,8 +1473,8 @@ Status Describer::SpecId03(ByteReader& r) {
   Add("vendor_info_size", uint64_t{vendor_size});
   if (!vendor.empty()) Add("vendor_info", HexBounded(vendor));
   if (!r.empty()) Add("trailing_bytes", uint64_t{r.remaining()});
-  summary_ = "Spec ID Event03: spec " + Dec(major) + "." + Dec(minor) + " errata " +
-             Dec(errata) + ", platform class " + Dec(platform_class) + ", algorithms " + names;
+  summary_ = "Spec ID Event03: spec " + Dec(major) + "." + Dec(minor) + " errata " + Dec(errata) +
+             ", platform class " + Dec(platform_class) + ", algorithms " + names;
   return Status();
 }
 
@@ -1489,8 +1498,8 @@ Status Describer::SpecId00(ByteReader& r) {
   VOUCH_ASSIGN_OR_RETURN(ByteView vendor, r.Take(vendor_size, "vendorInfo"));
   Add("vendor_info_size", uint64_t{vendor_size});
   if (!vendor.empty()) Add("vendor_info", HexBounded(vendor));
-  summary_ = "Spec ID Event00: spec " + Dec(major) + "." + Dec(minor) + " errata " +
-             Dec(errata) + ", platform class " + Dec(platform_class);
+  summary_ = "Spec ID Event00: spec " + Dec(major) + "." + Dec(minor) + " errata " + Dec(errata) +
+             ", platform class " + Dec(platform_class);
   return Status();
 }
 
@@ -1508,8 +1517,8 @@ Status Describer::Sp800155(ByteReader& r, std::string_view signature) {
   Add("manufacturer_id", uint64_t{vendor});
   std::string guid_text = EfiGuidToString(guid);
   Add("reference_manifest_guid", guid_text);
-  summary_ = std::string(signature) + ": manufacturer id " + Dec(vendor) + ", manifest " +
-             guid_text;
+  summary_ =
+      std::string(signature) + ": manufacturer id " + Dec(vendor) + ", manifest " + guid_text;
   if (signature != "SP800-155 Event") return Status();
   // Best effort: the strings add detail but their absence is not an error.
   ByteReader s(r.Rest(), r.offset());
@@ -1629,8 +1638,8 @@ EventDescription DescribeEvent(const Event& event) { return Describer(event).Run
 std::string EfiGuidToString(ByteView g) {
   if (g.size() != kGuidSize) return HexEncode(g);
   std::string s;
-  static constexpr int kOrder[] = {3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1,
-                                   10, 11, 12, 13, 14, 15};
+  static constexpr int kOrder[] = {3,  2, 1, 0,  -1, 5,  4,  -1, 7,  6,
+                                   -1, 8, 9, -1, 10, 11, 12, 13, 14, 15};
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i : kOrder) {
     if (i < 0) {

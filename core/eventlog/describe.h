@@ -74,8 +74,8 @@ struct EventDescription {
 EventDescription DescribeEvent(const Event& event);
 
 // Text form of a UEFI device path (UEFI 2.10, section 10.6 "Text Device Path
-// Representation"), for example
-// "PciRoot(0x0)/Pci(0x1f,0x2)/Sata(0x0,0xffff,0x0)/HD(1,GPT,<guid>,0x800,0x100000)/\EFI\BOOT\BOOTX64.EFI".
+// Representation"), for example "PciRoot(0x0)/Pci(0x1f,0x2)/Sata(0x0,0xffff,0x0)/
+// HD(1,GPT,<guid>,0x800,0x100000)/\EFI\BOOT\BOOTX64.EFI" (one line).
 // Unknown nodes print as Path(type,subtype,hex). Stops at the end node;
 // a truncated or inconsistent path ends with "<malformed: reason>". Bounded.
 std::string DevicePathToText(ByteView path);

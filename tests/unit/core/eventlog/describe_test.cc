@@ -237,11 +237,10 @@ TEST(DescribeTest, SignatureDatabaseSummarisesListsByType) {
   EXPECT_EQ(d.summary, "db: 3 signatures (1 X.509, 2 SHA-256) in 2 lists");
   EXPECT_EQ(Num(d, "signature_lists"), 2u);
   EXPECT_EQ(Num(d, "signatures"), 3u);
-  EXPECT_THAT(List(d, "lists"),
-              ElementsAre("X.509 x1 (5 bytes each, owner " + std::string(kMicrosoft) +
-                              " (MICROSOFT))",
-                          "SHA-256 x2 (32 bytes each, owner " + std::string(kMicrosoft) +
-                              " (MICROSOFT))"));
+  EXPECT_THAT(
+      List(d, "lists"),
+      ElementsAre("X.509 x1 (5 bytes each, owner " + std::string(kMicrosoft) + " (MICROSOFT))",
+                  "SHA-256 x2 (32 bytes each, owner " + std::string(kMicrosoft) + " (MICROSOFT))"));
   EXPECT_EQ(Str(d, "vendor"), "EFI_IMAGE_SECURITY_DATABASE");
 }
 
@@ -289,8 +288,8 @@ TEST(DescribeTest, AuthorityEventShowsCertificateAndOwner) {
 }
 
 TEST(DescribeTest, TextVariableIsQuotedAndEscaped) {
-  Bytes data = Variable("605dab50-e046-4300-abb6-3dd810dd8b23", "SbatLevel",
-                        AsBytes("sbat,1,2021030218\n"));
+  Bytes data =
+      Variable("605dab50-e046-4300-abb6-3dd810dd8b23", "SbatLevel", AsBytes("sbat,1,2021030218\n"));
   EventDescription d = DescribeEvent(Ev(kEvEfiVariableAuthority, data, 7));
   EXPECT_EQ(Str(d, "vendor"), "SHIM_LOCK");
   EXPECT_EQ(d.summary, "SbatLevel: \"sbat,1,2021030218\\n\"");
@@ -355,18 +354,18 @@ TEST(DescribeTest, DevicePathRendersCommonNodes) {
   // Non-PNP0A03 ACPI ids print their EISA id; a second instance follows ','.
   EXPECT_EQ(DevicePathToText(Buf()
                                  .Node(2, 1, Buf().U32(0x050141d0).U32(1))
-                                 .U8(0x7F).U8(0x01).U16(4)
+                                 .U8(0x7F)
+                                 .U8(0x01)
+                                 .U16(4)
                                  .Node(2, 1, Buf().U32(0x0a0841d0).U32(0))),
             "Serial(0x1),PcieRoot(0x0)");
-  EXPECT_EQ(DevicePathToText(Buf().Node(2, 1, Buf().U32(0x123441d0).U32(0))),
-            "Acpi(PNP1234,0x0)");
+  EXPECT_EQ(DevicePathToText(Buf().Node(2, 1, Buf().U32(0x123441d0).U32(0))), "Acpi(PNP1234,0x0)");
   EXPECT_EQ(DevicePathToText(Buf().Node(3, 0x18, AsBytes("http://x/boot.efi"))),
             "Uri(http://x/boot.efi)");
 }
 
 TEST(DescribeTest, DevicePathPrintsUnknownNodesGenerically) {
-  EXPECT_EQ(DevicePathToText(Buf().Node(0x33, 0x07, Bytes{0xde, 0xad}).End()),
-            "Path(51,7,dead)");
+  EXPECT_EQ(DevicePathToText(Buf().Node(0x33, 0x07, Bytes{0xde, 0xad}).End()), "Path(51,7,dead)");
   // A known node type whose body is too short falls back the same way.
   EXPECT_EQ(DevicePathToText(Buf().Node(1, 1, Bytes{1})), "Path(1,1,01)");
 }
@@ -400,8 +399,9 @@ TEST(DescribeTest, FirmwareBlobsShowBaseAndLength) {
   EXPECT_EQ(Str(d, "blob_base"), "0xffa90000");
   EXPECT_EQ(Num(d, "blob_length"), 0x350000u);
 
-  d = DescribeEvent(Ev(kEvEfiPlatformFirmwareBlob2,
-                       Buf().U8(9).Ascii(std::string_view("Fv(XYZ)\0\0", 9)).U64(0x1000).U64(0x20)));
+  d = DescribeEvent(
+      Ev(kEvEfiPlatformFirmwareBlob2,
+         Buf().U8(9).Ascii(std::string_view("Fv(XYZ)\0\0", 9)).U64(0x1000).U64(0x20)));
   EXPECT_EQ(d.kind, "firmware_blob2");
   EXPECT_EQ(Str(d, "description"), "Fv(XYZ)");
   EXPECT_EQ(d.summary, "\"Fv(XYZ)\" base 0x1000, length 0x20");
@@ -530,7 +530,8 @@ TEST(DescribeTest, BinaryStringEventFallsBackToHex) {
 }
 
 TEST(DescribeTest, ControlAndBidiCharactersAreEscaped) {
-  EventDescription d = DescribeEvent(Ev(kEvIpl, AsBytes("a\x1b[31mb\xe2\x80\xae" "c")));
+  EventDescription d = DescribeEvent(Ev(kEvIpl, AsBytes("a\x1b[31mb\xe2\x80\xae"
+                                                        "c")));
   EXPECT_EQ(d.kind, "hex");  // escape sequences do not read as text
   Bytes name = Buf().Utf16("X").U16(0x1b).U16(0x202e).Utf16("Y").bytes();
   Bytes data = Buf().Guid(kGlobal).U64(4).U64(0).Raw(name).bytes();
@@ -611,10 +612,10 @@ TEST(DescribeTest, SipaEventsListNestedEntries) {
   EventDescription d = DescribeEvent(Ev(kEvEventTag, data, 12));
   EXPECT_EQ(d.kind, "sipa");
   EXPECT_EQ(d.summary, "4 SIPA entries: \\Windows\\system32\\winload.efi");
-  EXPECT_THAT(List(d, "entries"),
-              ElementsAre("BOOTCOUNTER = 0x7", "LOADEDMODULE_AGGREGATION (84 bytes)",
-                          "  FILEPATH = \"\\Windows\\system32\\winload.efi\"",
-                          "  IMAGESIZE = 0x1000"));
+  EXPECT_THAT(
+      List(d, "entries"),
+      ElementsAre("BOOTCOUNTER = 0x7", "LOADEDMODULE_AGGREGATION (84 bytes)",
+                  "  FILEPATH = \"\\Windows\\system32\\winload.efi\"", "  IMAGESIZE = 0x1000"));
 }
 
 TEST(DescribeTest, TruncatedSipaEventIsMalformed) {
@@ -659,11 +660,23 @@ TEST(DescribeTest, UnknownTypeIsBoundedHex) {
 
 // Random bytes under every decoder: never a crash, always clean and bounded.
 TEST(DescribeTest, RandomDataAlwaysYieldsWellFormedDescriptions) {
-  const uint32_t types[] = {kEvPostCode, kEvNoAction, kEvSeparator, kEvAction, kEvEventTag,
-                            kEvSCrtmVersion, kEvIpl, kEvEfiVariableDriverConfig,
-                            kEvEfiVariableBoot, kEvEfiBootServicesApplication, kEvEfiGptEvent,
-                            kEvEfiPlatformFirmwareBlob2, kEvEfiHandoffTables,
-                            kEvEfiHandoffTables2, kEvEfiVariableAuthority, 0x401, kEvTboot,
+  const uint32_t types[] = {kEvPostCode,
+                            kEvNoAction,
+                            kEvSeparator,
+                            kEvAction,
+                            kEvEventTag,
+                            kEvSCrtmVersion,
+                            kEvIpl,
+                            kEvEfiVariableDriverConfig,
+                            kEvEfiVariableBoot,
+                            kEvEfiBootServicesApplication,
+                            kEvEfiGptEvent,
+                            kEvEfiPlatformFirmwareBlob2,
+                            kEvEfiHandoffTables,
+                            kEvEfiHandoffTables2,
+                            kEvEfiVariableAuthority,
+                            0x401,
+                            kEvTboot,
                             0xdeadbeef};
   std::mt19937 rng(1234);
   for (uint32_t type : types) {
@@ -678,11 +691,11 @@ TEST(DescribeTest, RandomDataAlwaysYieldsWellFormedDescriptions) {
   for (int round = 0; round < 2000; ++round) {
     Bytes tail(rng() % 120);
     for (uint8_t& b : tail) b = static_cast<uint8_t>(rng() % 3 == 0 ? rng() % 8 : rng());
-    Bytes option = Buf().U32(1).U16(static_cast<uint16_t>(tail.size())).Utf16("x", true)
-                       .Raw(tail).bytes();
+    Bytes option =
+        Buf().U32(1).U16(static_cast<uint16_t>(tail.size())).Utf16("x", true).Raw(tail).bytes();
     ExpectWellFormed(DescribeEvent(Ev(kEvEfiVariableBoot, Variable(kGlobal, "Boot0001", option))));
-    ExpectWellFormed(DescribeEvent(Ev(kEvEfiVariableDriverConfig,
-                                      Variable(kSecurityDb, "db", tail))));
+    ExpectWellFormed(
+        DescribeEvent(Ev(kEvEfiVariableDriverConfig, Variable(kSecurityDb, "db", tail))));
     EXPECT_LE(DevicePathToText(tail).size(), 1200u);
   }
 }
