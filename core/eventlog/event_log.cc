@@ -415,8 +415,8 @@ Result<ParsedLog> Parser::Parse() && {
     return InvalidArgumentError("event log holds only padding (" + std::to_string(data_.size()) +
                                 " bytes of 0x" + (data_[0] == 0 ? "00" : "ff") + ")");
   }
-  // Typical events are 100-300 bytes; the vector grows beyond this if needed.
-  log_.events.reserve(std::min(options_.max_events, data_.size() / 128 + 4));
+  // Events in real logs average 100-2000 bytes; the vector grows if needed.
+  log_.events.reserve(std::min(options_.max_events, data_.size() / 256 + 8));
   VOUCH_RETURN_IF_ERROR(ParseFirstEvent());
   const bool agile = log_.format == LogFormat::kCryptoAgile;
   while (!reader_.empty()) {

@@ -13,10 +13,33 @@
 // unless the data is what was digested (see describe.h).
 //
 // Robustness: every length is checked against the remaining bytes before use;
-// sizes are capped (ParseOptions); a run of 0x00 or 0xFF bytes where the next
-// event header would start ends the log cleanly (padding of fixed-size
-// buffers), recorded in trailing_padding. Errors are InvalidArgument naming
-// the byte offset, the event index and the field.
+// sizes are capped (ParseOptions, and at most 32 algorithms per Spec ID event
+// or digest list); parsing is linear in the input size. When the bytes from
+// an event boundary to the end of the input are all 0x00 or all 0xFF (of any
+// length, even shorter than a header) the log ends cleanly there (padding of
+// fixed-size buffers), recorded in trailing_padding; an input that is only
+// padding is InvalidArgument. Errors are InvalidArgument naming the byte
+// offset, the event index and the field, e.g. "at offset 1234: event 12
+// (PCR 4, EV_EFI_BOOT_SERVICES_APPLICATION): event data size 4294967295
+// exceeds remaining 812 bytes".
+//
+// Rules for inconsistent logs (PFP 10.2.2, 10.4.5):
+//   - Spec ID event: a known algorithm declared with a digest size other than
+//     its real one, an algorithm listed twice, or numberOfAlgorithms outside
+//     1-32 is InvalidArgument; unknown algorithms are skipped in every event
+//     using the declared size (one warning).
+//   - TCG_PCR_EVENT2 digest lists whose count differs from the Spec ID
+//     event's (Windows logs after ExitBootServices) are accepted with a
+//     warning; a digest for a known but undeclared algorithm is skipped with a
+//     warning; an unknown undeclared algorithm, or the same algorithm twice in
+//     one event, is InvalidArgument.
+//   - PCR index: 0-23; 0xFFFFFFFF (Windows WBCL events) is kept and never
+//     extended; any other index >= 24 is InvalidArgument unless the event is
+//     EV_NO_ACTION (never extended, so its index does not matter).
+//   - StartupLocality (EV_NO_ACTION "StartupLocality\0" + 1 byte, PFP
+//     10.4.5.3): only on PCR 0 with 17 bytes of data; the first one counts,
+//     others are ignored with a warning.
+// Warnings are capped at 64 (then "further warnings suppressed").
 #ifndef VOUCH_CORE_EVENTLOG_EVENT_LOG_H_
 #define VOUCH_CORE_EVENTLOG_EVENT_LOG_H_
 
@@ -94,7 +117,9 @@ struct Event {
   uint32_t type = 0;
   // Digests of the banks the log records, in log order. Algorithms the Spec
   // ID event declares but Vouch does not know are skipped (their size is
-  // known from the Spec ID event) and reported in warnings.
+  // known from the Spec ID event) and reported in warnings. The first event
+  // (TCG_PCR_EVENT layout) has its SHA-1 digest here, all zero for the Spec
+  // ID event.
   std::vector<EventDigest> digests;
   Bytes data;
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -30,23 +29,12 @@ constexpr size_t kMaxBanks = std::size(kAllHashAlgs);
 struct BankState {
   HashAlg alg = HashAlg::kSha1;
   size_t size = 0;
-  std::array<std::array<uint8_t, kMaxDigestSize>, tpm::kNumPcrs> pcrs{};
   uint32_t extended = 0;  // bit i: PCR i was extended at least once
+  // Only the first `size` bytes of each entry are used (and initialised).
+  std::array<std::array<uint8_t, kMaxDigestSize>, tpm::kNumPcrs> pcrs;
 
   std::span<uint8_t> Pcr(uint32_t i) { return std::span<uint8_t>(pcrs[i].data(), size); }
   ByteView Value(uint32_t i) const { return ByteView(pcrs[i].data(), size); }
-};
-
-struct ReplayState {
-  std::array<BankState, kMaxBanks> banks;
-  size_t num_banks = 0;
-
-  BankState* Find(HashAlg alg) {
-    for (size_t i = 0; i < num_banks; ++i) {
-      if (banks[i].alg == alg) return &banks[i];
-    }
-    return nullptr;
-  }
 };
 
 // Whether `ev` changes a PCR: EV_NO_ACTION events are never extended (PFP
@@ -54,40 +42,63 @@ struct ReplayState {
 // indexes >= 24, so the range check only guards that.
 bool IsExtended(const Event& ev) { return ev.type != kEvNoAction && ev.pcr < tpm::kNumPcrs; }
 
-// Replays every bank the log carries that this build can hash (SM3 logs are
-// parsed but not replayed).
-Result<std::unique_ptr<ReplayState>> Run(const UnverifiedEventLog& log) {
-  // About 8 KiB of PCR state, allocated once per replay.
-  auto state = std::make_unique<ReplayState>();
-  for (HashAlg alg : log.banks()) {
-    if (!crypto::IsDigestSupported(alg) || state->Find(alg) != nullptr) continue;
-    if (state->num_banks == kMaxBanks) break;
-    BankState& b = state->banks[state->num_banks++];
-    b.alg = alg;
-    b.size = DigestSize(alg);
-    // PC Client PTP: PCR 0 resets to the startup locality in its last byte
-    // (0, 3, or 4 after an H-CRTM sequence); every other PCR the log can
-    // extend starts at zero (17-22 are zero after the dynamic launch a D-RTM
-    // log describes).
-    b.pcrs[0][b.size - 1] = log.startup_locality().value_or(0);
-  }
-  for (const Event& ev : log.EventsUnverifiedForDebug()) {
-    if (!IsExtended(ev)) continue;
-    for (const EventDigest& d : ev.digests) {
-      BankState* b = state->Find(d.alg);
-      if (b == nullptr) continue;
-      if (d.digest.size() != b->size) {
-        return InvalidArgumentError("event " + std::to_string(ev.index) + ": " +
-                                    std::string(HashAlgName(d.alg)) + " digest has " +
-                                    std::to_string(d.digest.size()) + " bytes, expected " +
-                                    std::to_string(b->size));
+// The PCR values a log produces, per bank. Lives on the stack (about 8 KiB)
+// so a replay allocates nothing besides its results.
+class PcrReplay {
+ public:
+  // Sets up every bank the log carries that this build can hash (SM3 logs
+  // are parsed but not replayed).
+  explicit PcrReplay(const UnverifiedEventLog& log) : log_(log) {
+    for (HashAlg alg : log.banks()) {
+      if (num_banks_ == kMaxBanks || !crypto::IsDigestSupported(alg) || Find(alg) != nullptr) {
+        continue;
       }
-      VOUCH_RETURN_IF_ERROR(crypto::ExtendPcr(d.alg, b->Pcr(ev.pcr), d.digest));
-      b->extended |= 1u << ev.pcr;
+      BankState& b = banks_[num_banks_++];
+      b.alg = alg;
+      b.size = DigestSize(alg);
+      for (auto& pcr : b.pcrs) std::fill_n(pcr.begin(), b.size, uint8_t{0});
+      // PC Client PTP: PCR 0 resets to the startup locality in its last byte
+      // (0, 3, or 4 after an H-CRTM sequence); every other PCR the log can
+      // extend starts at zero (17-22 are zero after the dynamic launch a
+      // D-RTM log describes).
+      b.pcrs[0][b.size - 1] = log.startup_locality().value_or(0);
     }
   }
-  return state;
-}
+
+  Status Run() {
+    for (const Event& ev : log_.EventsUnverifiedForDebug()) {
+      if (!IsExtended(ev)) continue;
+      for (const EventDigest& d : ev.digests) {
+        BankState* b = Find(d.alg);
+        if (b == nullptr) continue;
+        if (d.digest.size() != b->size) {
+          return InvalidArgumentError("event " + std::to_string(ev.index) + ": " +
+                                      std::string(HashAlgName(d.alg)) + " digest has " +
+                                      std::to_string(d.digest.size()) + " bytes, expected " +
+                                      std::to_string(b->size));
+        }
+        VOUCH_RETURN_IF_ERROR(crypto::ExtendPcr(d.alg, b->Pcr(ev.pcr), d.digest));
+        b->extended |= 1u << ev.pcr;
+      }
+    }
+    return Status::Ok();
+  }
+
+  size_t num_banks() const { return num_banks_; }
+  const BankState& bank(size_t i) const { return banks_[i]; }
+
+ private:
+  BankState* Find(HashAlg alg) {
+    for (size_t i = 0; i < num_banks_; ++i) {
+      if (banks_[i].alg == alg) return &banks_[i];
+    }
+    return nullptr;
+  }
+
+  const UnverifiedEventLog& log_;
+  std::array<BankState, kMaxBanks> banks_;
+  size_t num_banks_ = 0;
+};
 
 Finding MakeFinding(std::string id, Severity severity, uint32_t pcr, std::optional<HashAlg> bank,
                     std::string message) {
@@ -103,11 +114,11 @@ Finding MakeFinding(std::string id, Severity severity, uint32_t pcr, std::option
 }  // namespace
 
 Result<tpm::PcrValues> ComputePcrs(const UnverifiedEventLog& log) {
-  VOUCH_ASSIGN_OR_RETURN(std::unique_ptr<ReplayState> state_ptr, Run(log));
-  const ReplayState& state = *state_ptr;
+  PcrReplay replay(log);
+  VOUCH_RETURN_IF_ERROR(replay.Run());
   tpm::PcrValues values;
-  for (size_t i = 0; i < state.num_banks; ++i) {
-    const BankState& b = state.banks[i];
+  for (size_t i = 0; i < replay.num_banks(); ++i) {
+    const BankState& b = replay.bank(i);
     for (uint32_t pcr = 0; pcr < tpm::kNumPcrs; ++pcr) {
       if ((b.extended & (1u << pcr)) == 0) continue;
       ByteView v = b.Value(pcr);
@@ -118,8 +129,8 @@ Result<tpm::PcrValues> ComputePcrs(const UnverifiedEventLog& log) {
 }
 
 Result<ReplayResult> Replay(const UnverifiedEventLog& log, const tpm::VerifiedPcrs& quoted) {
-  VOUCH_ASSIGN_OR_RETURN(std::unique_ptr<ReplayState> state_ptr, Run(log));
-  const ReplayState& state = *state_ptr;
+  PcrReplay replay(log);
+  VOUCH_RETURN_IF_ERROR(replay.Run());
   const auto& quoted_banks = quoted.values().banks();
   ReplayResult result;
 
@@ -138,7 +149,7 @@ Result<ReplayResult> Replay(const UnverifiedEventLog& log, const tpm::VerifiedPc
   }
 
   uint32_t extended_any = 0;
-  for (size_t i = 0; i < state.num_banks; ++i) extended_any |= state.banks[i].extended;
+  for (size_t i = 0; i < replay.num_banks(); ++i) extended_any |= replay.bank(i).extended;
 
   std::set<uint32_t> verified;
   for (uint32_t pcr = 0; pcr < tpm::kNumPcrs; ++pcr) {
@@ -146,8 +157,8 @@ Result<ReplayResult> Replay(const UnverifiedEventLog& log, const tpm::VerifiedPc
     const std::string pcr_name = "PCR " + std::to_string(pcr);
     bool compared = false;
     bool ok = true;
-    for (size_t i = 0; i < state.num_banks; ++i) {
-      const BankState& b = state.banks[i];
+    for (size_t i = 0; i < replay.num_banks(); ++i) {
+      const BankState& b = replay.bank(i);
       if ((b.extended & (1u << pcr)) == 0) continue;
       if (quoted_banks.find(b.alg) == quoted_banks.end()) continue;  // bank not quoted at all
       const std::string bank_name(HashAlgName(b.alg));
