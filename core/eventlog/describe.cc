@@ -37,7 +37,9 @@ std::string HexNum(uint64_t v) { return Fmt("0x%" PRIx64, v); }
 std::string Hex32(uint32_t v) { return Fmt("0x%08" PRIx64, v); }
 std::string Dec(uint64_t v) { return std::to_string(v); }
 
-void AppendUtf8(std::string& out, uint32_t cp) {
+// UTF-8 encoding of a code point (<= 0x10FFFF).
+std::string Utf8(uint32_t cp) {
+  std::string out;
   if (cp < 0x80) {
     out += static_cast<char>(cp);
   } else if (cp < 0x800) {
@@ -53,6 +55,7 @@ void AppendUtf8(std::string& out, uint32_t cp) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+  return out;
 }
 
 // Code points that must not reach a terminal or a log line as themselves:
@@ -74,7 +77,7 @@ class BoundedText {
     }
     ++chars_;
     if (!NeedsEscape(cp)) {
-      AppendUtf8(text_, cp);
+      text_ += Utf8(cp);
     } else if (cp == '\n') {
       text_ += "\\n";
     } else if (cp == '\r') {
