@@ -37,9 +37,9 @@ Status PrecheckPcrSelection(const MuDecoder& d, ByteView data) {
   auto need = [&](size_t n, auto field) -> Status {
     // `field` is a callable so the name is only built on failure.
     if (data.size() - at < n) {
-      return d.ErrorAt(at, field(),
-                       "need " + std::to_string(n) + " bytes, " +
-                           std::to_string(data.size() - at) + " left");
+      return d.ErrorAt(
+          at, field(),
+          "need " + std::to_string(n) + " bytes, " + std::to_string(data.size() - at) + " left");
     }
     return Status();
   };
@@ -55,13 +55,12 @@ Status PrecheckPcrSelection(const MuDecoder& d, ByteView data) {
     VOUCH_RETURN_IF_ERROR(need(3, [i] { return SelectionField(i); }));
     size_t size_of_select = data[at + 2];
     if (size_of_select > TPM2_PCR_SELECT_MAX) {
-      return d.ErrorAt(at + 2, SelectionField(i) + ".sizeofSelect",
-                       std::to_string(size_of_select) + " exceeds " +
-                           std::to_string(TPM2_PCR_SELECT_MAX));
+      return d.ErrorAt(
+          at + 2, SelectionField(i) + ".sizeofSelect",
+          std::to_string(size_of_select) + " exceeds " + std::to_string(TPM2_PCR_SELECT_MAX));
     }
     at += 3;
-    VOUCH_RETURN_IF_ERROR(
-        need(size_of_select, [i] { return SelectionField(i) + ".pcrSelect"; }));
+    VOUCH_RETURN_IF_ERROR(need(size_of_select, [i] { return SelectionField(i) + ".pcrSelect"; }));
     at += size_of_select;
   }
   return Status();
@@ -86,9 +85,9 @@ Result<std::vector<PcrSelection>> ToSelections(const MuDecoder& d, size_t at,
         if ((s.pcrSelect[byte] & (1u << bit)) == 0) continue;
         uint32_t pcr = byte * 8 + bit;
         if (pcr >= kNumPcrs) {
-          return d.ErrorAt(at, SelectionField(i) + ".pcrSelect",
-                           "PCR " + std::to_string(pcr) + " beyond the " +
-                               std::to_string(kNumPcrs) + " PCRs");
+          return d.ErrorAt(
+              at, SelectionField(i) + ".pcrSelect",
+              "PCR " + std::to_string(pcr) + " beyond the " + std::to_string(kNumPcrs) + " PCRs");
         }
         sel.pcrs.push_back(pcr);
       }
@@ -109,8 +108,8 @@ Result<QuoteInfo> DecodeQuoteInfo(MuDecoder& d, ByteView data) {
 
   size_t digest_at = d.offset();
   TPM2B_DIGEST digest{};
-  VOUCH_RETURN_IF_ERROR(d.ReadTpm2b(Tss2_MU_TPM2B_DIGEST_Unmarshal, &digest,
-                                    sizeof(digest.buffer), "pcrDigest"));
+  VOUCH_RETURN_IF_ERROR(
+      d.ReadTpm2b(Tss2_MU_TPM2B_DIGEST_Unmarshal, &digest, sizeof(digest.buffer), "pcrDigest"));
   if (!IsKnownDigestSize(digest.size)) {
     return d.ErrorAt(digest_at, "pcrDigest",
                      "size " + std::to_string(digest.size) + " is no known digest size");
@@ -127,10 +126,8 @@ bool IsKnownAttestType(uint16_t type) {
     case TPM2_ST_ATTEST_CERTIFY:
     case TPM2_ST_ATTEST_QUOTE:
     case TPM2_ST_ATTEST_TIME:
-    case TPM2_ST_ATTEST_CREATION:
-      return true;
-    default:
-      return false;
+    case TPM2_ST_ATTEST_CREATION: return true;
+    default: return false;
   }
 }
 
@@ -147,13 +144,13 @@ Result<Attest> DecodeAttest(ByteView data) {
   if (!IsKnownAttestType(out.type)) return d.ErrorAt(type_at, "type", Hex16(out.type) + " unknown");
 
   TPM2B_NAME signer{};
-  VOUCH_RETURN_IF_ERROR(d.ReadTpm2b(Tss2_MU_TPM2B_NAME_Unmarshal, &signer, sizeof(signer.name),
-                                    "qualifiedSigner"));
+  VOUCH_RETURN_IF_ERROR(
+      d.ReadTpm2b(Tss2_MU_TPM2B_NAME_Unmarshal, &signer, sizeof(signer.name), "qualifiedSigner"));
   out.qualified_signer = Tpm2bBytes(signer.name, signer.size);
 
   TPM2B_DATA extra{};
-  VOUCH_RETURN_IF_ERROR(d.ReadTpm2b(Tss2_MU_TPM2B_DATA_Unmarshal, &extra, sizeof(extra.buffer),
-                                    "extraData"));
+  VOUCH_RETURN_IF_ERROR(
+      d.ReadTpm2b(Tss2_MU_TPM2B_DATA_Unmarshal, &extra, sizeof(extra.buffer), "extraData"));
   out.extra_data = Tpm2bBytes(extra.buffer, extra.size);
 
   // Section 10.11.1 TPMS_CLOCK_INFO: clock, resetCount, restartCount, safe.
@@ -166,8 +163,7 @@ Result<Attest> DecodeAttest(ByteView data) {
   }
   out.clock_info = ClockInfo{clock.clock, clock.resetCount, clock.restartCount, clock.safe == 1};
 
-  VOUCH_RETURN_IF_ERROR(
-      d.Read(Tss2_MU_UINT64_Unmarshal, &out.firmware_version, "firmwareVersion"));
+  VOUCH_RETURN_IF_ERROR(d.Read(Tss2_MU_UINT64_Unmarshal, &out.firmware_version, "firmwareVersion"));
 
   if (out.type == TPM2_ST_ATTEST_QUOTE) {
     VOUCH_ASSIGN_OR_RETURN(out.quote, DecodeQuoteInfo(d, data));
@@ -205,16 +201,16 @@ Result<TpmSignature> DecodeSignature(ByteView data) {
   if (out.alg == SigAlg::kEcdsa) {
     TPM2B_ECC_PARAMETER r{};
     TPM2B_ECC_PARAMETER s{};
-    VOUCH_RETURN_IF_ERROR(d.ReadTpm2b(Tss2_MU_TPM2B_ECC_PARAMETER_Unmarshal, &r, sizeof(r.buffer),
-                                      "signatureR"));
-    VOUCH_RETURN_IF_ERROR(d.ReadTpm2b(Tss2_MU_TPM2B_ECC_PARAMETER_Unmarshal, &s, sizeof(s.buffer),
-                                      "signatureS"));
+    VOUCH_RETURN_IF_ERROR(
+        d.ReadTpm2b(Tss2_MU_TPM2B_ECC_PARAMETER_Unmarshal, &r, sizeof(r.buffer), "signatureR"));
+    VOUCH_RETURN_IF_ERROR(
+        d.ReadTpm2b(Tss2_MU_TPM2B_ECC_PARAMETER_Unmarshal, &s, sizeof(s.buffer), "signatureS"));
     out.ecc_r = Tpm2bBytes(r.buffer, r.size);
     out.ecc_s = Tpm2bBytes(s.buffer, s.size);
   } else {
     TPM2B_PUBLIC_KEY_RSA sig{};
-    VOUCH_RETURN_IF_ERROR(d.ReadTpm2b(Tss2_MU_TPM2B_PUBLIC_KEY_RSA_Unmarshal, &sig,
-                                      sizeof(sig.buffer), "sig"));
+    VOUCH_RETURN_IF_ERROR(
+        d.ReadTpm2b(Tss2_MU_TPM2B_PUBLIC_KEY_RSA_Unmarshal, &sig, sizeof(sig.buffer), "sig"));
     out.rsa_signature = Tpm2bBytes(sig.buffer, sig.size);
   }
   VOUCH_RETURN_IF_ERROR(d.Finish());

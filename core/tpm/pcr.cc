@@ -20,17 +20,15 @@ Status PcrValues::Set(HashAlg bank, uint32_t index, Bytes value) {
     return InvalidArgumentError("PCR index " + std::to_string(index) + " out of range");
   }
   if (value.size() != DigestSize(bank)) {
-    return InvalidArgumentError("PCR " + std::to_string(index) + " " +
-                                std::string(HashAlgName(bank)) + ": value has " +
-                                std::to_string(value.size()) + " bytes, expected " +
-                                std::to_string(DigestSize(bank)));
+    return InvalidArgumentError(
+        "PCR " + std::to_string(index) + " " + std::string(HashAlgName(bank)) + ": value has " +
+        std::to_string(value.size()) + " bytes, expected " + std::to_string(DigestSize(bank)));
   }
   // Copy-on-write: clone when another PcrValues shares the map. A use_count
   // read racing with another copy's destruction can only overstate sharing,
   // which costs a needless clone, never a shared mutation.
-  std::shared_ptr<BankMap> mine = banks_.use_count() == 1
-                                      ? std::const_pointer_cast<BankMap>(banks_)
-                                      : std::make_shared<BankMap>(*banks_);
+  std::shared_ptr<BankMap> mine = banks_.use_count() == 1 ? std::const_pointer_cast<BankMap>(banks_)
+                                                          : std::make_shared<BankMap>(*banks_);
   (*mine)[bank][index] = std::move(value);
   banks_ = std::move(mine);
   return Status();

@@ -103,8 +103,8 @@ Result<TpmPublic> TpmPublic::DecodeTpmt(ByteView data) {
 
   size_t policy_at = d.offset();
   TPM2B_DIGEST policy{};
-  VOUCH_RETURN_IF_ERROR(d.ReadTpm2b(Tss2_MU_TPM2B_DIGEST_Unmarshal, &policy,
-                                    sizeof(policy.buffer), "authPolicy"));
+  VOUCH_RETURN_IF_ERROR(
+      d.ReadTpm2b(Tss2_MU_TPM2B_DIGEST_Unmarshal, &policy, sizeof(policy.buffer), "authPolicy"));
   if (policy.size != 0 && policy.size != DigestSize(out.name_alg_)) {
     return d.ErrorAt(policy_at, "authPolicy",
                      "size " + std::to_string(policy.size) + " is neither 0 nor the " +
@@ -127,10 +127,9 @@ Result<TpmPublic> TpmPublic::DecodeTpmt(ByteView data) {
                        "modulus of " + std::to_string(modulus.size) + " bytes for keyBits " +
                            std::to_string(rsa.keyBits));
     }
-    VOUCH_ASSIGN_OR_RETURN_CTX(out.key_,
-                               crypto::PublicKey::FromRsa(ByteView(modulus.buffer, modulus.size),
-                                                          rsa.exponent),
-                               "decode TPMT_PUBLIC: RSA key");
+    VOUCH_ASSIGN_OR_RETURN_CTX(
+        out.key_, crypto::PublicKey::FromRsa(ByteView(modulus.buffer, modulus.size), rsa.exponent),
+        "decode TPMT_PUBLIC: RSA key");
   } else {
     const TPMS_ECC_PARMS& ecc = params.eccDetail;
     VOUCH_ASSIGN_OR_RETURN(out.scheme_, EccScheme(d, ecc.scheme));

@@ -128,8 +128,7 @@ PcrValues SelectedValues(const SelectionMask& mask, const PcrValues& claimed) {
 // value nullptr when `values` lacks it. One ordered walk per bank instead of a
 // lookup per PCR: this runs on every quote.
 template <typename Fn>
-void ForEachSelected(const std::vector<PcrSelection>& selection, const PcrValues& values,
-                     Fn&& fn) {
+void ForEachSelected(const std::vector<PcrSelection>& selection, const PcrValues& values, Fn&& fn) {
   const auto& banks = values.banks();
   for (const PcrSelection& s : selection) {
     auto bank = banks.find(s.bank);
@@ -205,12 +204,11 @@ Result<QuoteVerification> VerifyQuote(const TpmPublic& ak, const QuoteEvidence& 
   }
 
   if (attest.magic != kTpmGeneratedValue) {
-    findings.push_back(MakeFinding(kMagicInvalid, "attest magic is not TPM_GENERATED_VALUE",
-                                   "ff544347", HexEncode(Bytes{
-                                                   static_cast<uint8_t>(attest.magic >> 24),
-                                                   static_cast<uint8_t>(attest.magic >> 16),
-                                                   static_cast<uint8_t>(attest.magic >> 8),
-                                                   static_cast<uint8_t>(attest.magic)})));
+    findings.push_back(MakeFinding(
+        kMagicInvalid, "attest magic is not TPM_GENERATED_VALUE", "ff544347",
+        HexEncode(Bytes{
+            static_cast<uint8_t>(attest.magic >> 24), static_cast<uint8_t>(attest.magic >> 16),
+            static_cast<uint8_t>(attest.magic >> 8), static_cast<uint8_t>(attest.magic)})));
   }
   if (attest.type != kStAttestQuote) {
     findings.push_back(MakeFinding(kTypeInvalid, "attest type is not TPM_ST_ATTEST_QUOTE", "8018",
@@ -222,10 +220,9 @@ Result<QuoteVerification> VerifyQuote(const TpmPublic& ak, const QuoteEvidence& 
   // quote claiming another scheme was not produced by this AK.
   crypto::SignatureScheme scheme = ToCryptoScheme(sig->alg);
   if (scheme != ak_scheme->scheme || sig->hash != ak_scheme->hash) {
-    findings.push_back(MakeFinding(kSchemeMismatch,
-                                   "signature scheme differs from the AK's template scheme",
-                                   SchemeText(ak_scheme->scheme, ak_scheme->hash),
-                                   SchemeText(scheme, sig->hash)));
+    findings.push_back(
+        MakeFinding(kSchemeMismatch, "signature scheme differs from the AK's template scheme",
+                    SchemeText(ak_scheme->scheme, ak_scheme->hash), SchemeText(scheme, sig->hash)));
   } else {
     Result<bool> valid = false;
     if (scheme == crypto::SignatureScheme::kEcdsa) {
@@ -267,9 +264,8 @@ Result<QuoteVerification> VerifyQuote(const TpmPublic& ak, const QuoteEvidence& 
   ForEachSelected(quote.selection, evidence.pcrs, [&](HashAlg bank, uint32_t pcr, const Bytes* v) {
     if (v == nullptr) {
       values_complete = false;
-      findings.push_back(PcrFinding(kSelectionMismatch,
-                                    PcrText(bank, pcr) + " is quoted but no value was given",
-                                    bank, pcr));
+      findings.push_back(PcrFinding(
+          kSelectionMismatch, PcrText(bank, pcr) + " is quoted but no value was given", bank, pcr));
       return;
     }
     concat.insert(concat.end(), v->begin(), v->end());
@@ -279,8 +275,8 @@ Result<QuoteVerification> VerifyQuote(const TpmPublic& ak, const QuoteEvidence& 
     // The TPM computes pcrDigest with the signing scheme's hash.
     Result<Bytes> computed = crypto::Digest(sig->hash, concat);
     if (!computed) {
-      findings.push_back(MakeFinding(kDigestMismatch, "cannot compute the PCR digest: " +
-                                                          computed.error().message()));
+      findings.push_back(MakeFinding(
+          kDigestMismatch, "cannot compute the PCR digest: " + computed.error().message()));
     } else if (*computed != quote.pcr_digest) {
       findings.push_back(MakeFinding(
           kDigestMismatch,

@@ -42,9 +42,9 @@ Status MuDecoder::CheckTpm2bSizeAt(size_t at, size_t capacity, std::string_view 
 Result<uint16_t> MuDecoder::PeekU16(size_t ahead, std::string_view field) const {
   size_t at = offset_ + ahead;
   if (at > data_.size() || data_.size() - at < 2) {
-    return ErrorAt(at, field, "need 2 bytes, " +
-                                  std::to_string(at > data_.size() ? 0 : data_.size() - at) +
-                                  " left");
+    return ErrorAt(
+        at, field,
+        "need 2 bytes, " + std::to_string(at > data_.size() ? 0 : data_.size() - at) + " left");
   }
   return static_cast<uint16_t>((data_[at] << 8) | data_[at + 1]);
 }

@@ -47,8 +47,8 @@ class MuDecoder {
   // Decodes a union member selected by `selector` (TPM 2.0 Part 2, section
   // 4.5: unions are marshaled as the selected member only).
   template <typename T>
-  Status ReadUnion(TSS2_RC (*fn)(const uint8_t[], size_t, size_t*, uint32_t, T*),
-                   uint32_t selector, T* dest, std::string_view field) {
+  Status ReadUnion(TSS2_RC (*fn)(const uint8_t[], size_t, size_t*, uint32_t, T*), uint32_t selector,
+                   T* dest, std::string_view field) {
     size_t at = offset_;
     TSS2_RC rc = fn(data_.data(), data_.size(), &offset_, selector, dest);
     if (rc != TSS2_RC_SUCCESS) return ErrorAt(at, field, RcText(rc));
@@ -58,8 +58,8 @@ class MuDecoder {
   // Decodes a TPM2B after checking its 2-byte size against the remaining
   // input and the structure's `capacity` (the size of its buffer member).
   template <typename T>
-  Status ReadTpm2b(TSS2_RC (*fn)(const uint8_t[], size_t, size_t*, T*), T* dest,
-                   size_t capacity, std::string_view field) {
+  Status ReadTpm2b(TSS2_RC (*fn)(const uint8_t[], size_t, size_t*, T*), T* dest, size_t capacity,
+                   std::string_view field) {
     VOUCH_RETURN_IF_ERROR(CheckTpm2bSizeAt(offset_, capacity, field));
     return Read(fn, dest, field);
   }

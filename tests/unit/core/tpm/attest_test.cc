@@ -10,9 +10,9 @@
 namespace vouch::tpm {
 namespace {
 
+using testing::AkKind;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::AkKind;
 using testing::MarshalAttest;
 using testing::MarshalSignature;
 using testing::QuoteAttest;
@@ -25,9 +25,7 @@ std::vector<PcrSelection> SomeSelection() {
   return {PcrSelection{HashAlg::kSha1, {0, 7}}, PcrSelection{HashAlg::kSha256, {0, 1, 17, 23}}};
 }
 
-Bytes QuoteBytes() {
-  return MarshalAttest(QuoteAttest(kNonce, SomeSelection(), Bytes(32, 0xab)));
-}
+Bytes QuoteBytes() { return MarshalAttest(QuoteAttest(kNonce, SomeSelection(), Bytes(32, 0xab))); }
 
 // Offset of TPMS_QUOTE_INFO in QuoteBytes(): magic 4, type 2, qualifiedSigner
 // 2+34, extraData 2+16, clockInfo 17, firmwareVersion 8.
@@ -103,23 +101,20 @@ TEST(DecodeAttestTest, RejectsTpm2bSizeBeyondCapacity) {
 TEST(DecodeAttestTest, RejectsTooManyBanks) {
   Bytes bytes = QuoteBytes();
   bytes[kQuoteInfoAt + 3] = 17;
-  EXPECT_THAT(DecodeAttest(bytes),
-              StatusIs(Code::kInvalidArgument, HasSubstr("pcrSelect.count")));
+  EXPECT_THAT(DecodeAttest(bytes), StatusIs(Code::kInvalidArgument, HasSubstr("pcrSelect.count")));
 }
 
 TEST(DecodeAttestTest, RejectsOversizedSelectBitmap) {
   Bytes bytes = QuoteBytes();
   bytes[kQuoteInfoAt + 4 + 2] = 5;  // first selection's sizeofSelect
-  EXPECT_THAT(DecodeAttest(bytes),
-              StatusIs(Code::kInvalidArgument, HasSubstr("sizeofSelect")));
+  EXPECT_THAT(DecodeAttest(bytes), StatusIs(Code::kInvalidArgument, HasSubstr("sizeofSelect")));
 }
 
 TEST(DecodeAttestTest, RejectsUnknownBankHash) {
   Bytes bytes = QuoteBytes();
   bytes[kQuoteInfoAt + 4] = 0x00;
   bytes[kQuoteInfoAt + 5] = 0x99;
-  EXPECT_THAT(DecodeAttest(bytes),
-              StatusIs(Code::kInvalidArgument, HasSubstr("0x0099 unknown")));
+  EXPECT_THAT(DecodeAttest(bytes), StatusIs(Code::kInvalidArgument, HasSubstr("0x0099 unknown")));
 }
 
 TEST(DecodeAttestTest, RejectsPcrBeyondTwentyFour) {
@@ -167,15 +162,13 @@ TEST(DecodeAttestTest, KeepsWrongMagicForTheVerifierToReport) {
 
 TEST(DecodeSignatureTest, DecodesEachSupportedScheme) {
   const Bytes msg = {1, 2, 3};
-  ASSERT_OK_AND_ASSIGN(TpmSignature rsa,
-                       DecodeSignature(SoftAk::Get(AkKind::kRsaSsa).Sign(msg)));
+  ASSERT_OK_AND_ASSIGN(TpmSignature rsa, DecodeSignature(SoftAk::Get(AkKind::kRsaSsa).Sign(msg)));
   EXPECT_EQ(rsa.alg, SigAlg::kRsaSsa);
   EXPECT_EQ(rsa.hash, HashAlg::kSha256);
   EXPECT_EQ(rsa.rsa_signature.size(), 256u);
   EXPECT_TRUE(rsa.ecc_r.empty());
 
-  ASSERT_OK_AND_ASSIGN(TpmSignature pss,
-                       DecodeSignature(SoftAk::Get(AkKind::kRsaPss).Sign(msg)));
+  ASSERT_OK_AND_ASSIGN(TpmSignature pss, DecodeSignature(SoftAk::Get(AkKind::kRsaPss).Sign(msg)));
   EXPECT_EQ(pss.alg, SigAlg::kRsaPss);
   EXPECT_EQ(pss.rsa_signature.size(), 256u);
 
@@ -216,12 +209,11 @@ TEST(DecodeSignatureTest, RejectsEveryTruncationAndTrailingBytes) {
   for (AkKind kind : {AkKind::kRsaSsa, AkKind::kEcdsaP256}) {
     Bytes sig = SoftAk::Get(kind).Sign(Bytes{1, 2});
     for (size_t n = 0; n < sig.size(); ++n) {
-      EXPECT_THAT(DecodeSignature(ByteView(sig).first(n)), StatusIs(Code::kInvalidArgument))
-          << n;
+      EXPECT_THAT(DecodeSignature(ByteView(sig).first(n)), StatusIs(Code::kInvalidArgument)) << n;
     }
     sig.push_back(0);
-    EXPECT_THAT(DecodeSignature(sig), StatusIs(Code::kInvalidArgument,
-                                               HasSubstr("TPMT_SIGNATURE: trailing 1 bytes")));
+    EXPECT_THAT(DecodeSignature(sig),
+                StatusIs(Code::kInvalidArgument, HasSubstr("TPMT_SIGNATURE: trailing 1 bytes")));
   }
 }
 

@@ -10,8 +10,8 @@
 namespace vouch::tpm {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::AkKind;
+using ::testing::HasSubstr;
 using testing::MarshalTpm2bPublic;
 using testing::MarshalTpmtPublic;
 using testing::SoftAk;
@@ -57,8 +57,7 @@ TEST(TpmPublicTest, DecodesRsaPssScheme) {
 TEST(TpmPublicTest, DecodesEccP256AndP384Keys) {
   for (AkKind kind : {AkKind::kEcdsaP256, AkKind::kEcdsaP384}) {
     const SoftAk& ak = SoftAk::Get(kind);
-    ASSERT_OK_AND_ASSIGN(TpmPublic pub,
-                         TpmPublic::DecodeTpm2b(MarshalTpm2bPublic(ak.Template())));
+    ASSERT_OK_AND_ASSIGN(TpmPublic pub, TpmPublic::DecodeTpm2b(MarshalTpm2bPublic(ak.Template())));
     EXPECT_EQ(pub.alg(), KeyAlg::kEcc);
     EXPECT_EQ(pub.key().curve(),
               kind == AkKind::kEcdsaP256 ? crypto::EcCurve::kP256 : crypto::EcCurve::kP384);
@@ -126,8 +125,7 @@ TEST(TpmPublicTest, RejectsEveryTruncation) {
           << n;
     }
     for (size_t n = 0; n < tpmt.size(); ++n) {
-      EXPECT_THAT(TpmPublic::DecodeTpmt(ByteView(tpmt).first(n)),
-                  StatusIs(Code::kInvalidArgument))
+      EXPECT_THAT(TpmPublic::DecodeTpmt(ByteView(tpmt).first(n)), StatusIs(Code::kInvalidArgument))
           << n;
     }
   }
@@ -155,10 +153,10 @@ TEST(TpmPublicTest, RejectsSizeBeyondInput) {
   size_t inner = tpm2b.size() - 2;
   tpm2b[0] = static_cast<uint8_t>((inner + 10) >> 8);
   tpm2b[1] = static_cast<uint8_t>(inner + 10);
-  EXPECT_THAT(TpmPublic::DecodeTpm2b(tpm2b),
-              StatusIs(Code::kInvalidArgument,
-                       HasSubstr("size " + std::to_string(inner + 10) + " exceeds input " +
-                                 std::to_string(inner))));
+  EXPECT_THAT(
+      TpmPublic::DecodeTpm2b(tpm2b),
+      StatusIs(Code::kInvalidArgument, HasSubstr("size " + std::to_string(inner + 10) +
+                                                 " exceeds input " + std::to_string(inner))));
 }
 
 TEST(TpmPublicTest, RejectsUnsupportedTypeAndCurve) {
@@ -193,8 +191,7 @@ TEST(TpmPublicTest, RejectsInconsistentSizes) {
 
   TPMT_PUBLIC ecc = SoftAk::Get(AkKind::kEcdsaP256).Template();
   ecc.unique.ecc.x.buffer[0] ^= 1;  // point off the curve
-  EXPECT_THAT(TpmPublic::DecodeTpm2b(MarshalTpm2bPublic(ecc)),
-              StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(TpmPublic::DecodeTpm2b(MarshalTpm2bPublic(ecc)), StatusIs(Code::kInvalidArgument));
 }
 
 TEST(TpmPublicTest, RejectsTpm2bSizeBeyondStructureCapacity) {

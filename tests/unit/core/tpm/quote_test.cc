@@ -11,20 +11,20 @@
 namespace vouch::tpm {
 namespace {
 
+using testing::AkKind;
+using testing::AllPcrsSha1Sha256;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::AkKind;
-using testing::AllPcrsSha1Sha256;
+using testing::MakePcrValues;
 using testing::MarshalAttest;
 using testing::MarshalTpm2bPublic;
-using testing::MakePcrValues;
 using testing::QuoteAttest;
 using testing::ReferencePcrDigest;
 using testing::SoftAk;
 using vouch::testing::StatusIs;
 
-const Bytes kNonce = {0xde, 0xad, 0xbe, 0xef, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+const Bytes kNonce = {0xde, 0xad, 0xbe, 0xef, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11,
                       12,   13,   14,   15,   16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27};
 
 std::vector<std::string> Ids(const QuoteVerification& v) {
@@ -50,8 +50,8 @@ Quote MakeQuote(const SoftAk& ak, const std::vector<PcrSelection>& selection = A
                 uint8_t seed = 1) {
   Quote q;
   q.evidence.pcrs = MakePcrValues(selection, seed);
-  q.attest = QuoteAttest(kNonce, selection, ReferencePcrDigest(ak.hash(), selection,
-                                                              q.evidence.pcrs));
+  q.attest =
+      QuoteAttest(kNonce, selection, ReferencePcrDigest(ak.hash(), selection, q.evidence.pcrs));
   q.evidence.attest = MarshalAttest(q.attest);
   q.evidence.signature = ak.Sign(q.evidence.attest);
   return q;
@@ -206,8 +206,7 @@ TEST(VerifyQuoteTest, ReportsSelectionMismatchWhenRequiredPcrNotQuoted) {
                                         PcrSelection{HashAlg::kSha1, {0}}};
   ASSERT_OK_AND_ASSIGN(QuoteVerification v,
                        VerifyQuote(AkPublic(ak), q.evidence, kNonce, required));
-  EXPECT_THAT(Ids(v),
-              ElementsAre("quote.pcr_selection_mismatch", "quote.pcr_selection_mismatch"));
+  EXPECT_THAT(Ids(v), ElementsAre("quote.pcr_selection_mismatch", "quote.pcr_selection_mismatch"));
   EXPECT_EQ(v.findings[0].pcr, 17u);
   EXPECT_EQ(v.findings[0].bank, HashAlg::kSha256);
   EXPECT_EQ(v.findings[1].pcr, 0u);
@@ -215,9 +214,8 @@ TEST(VerifyQuoteTest, ReportsSelectionMismatchWhenRequiredPcrNotQuoted) {
   EXPECT_FALSE(v.verified.has_value());
 
   // A request the quote covers passes.
-  ASSERT_OK_AND_ASSIGN(
-      QuoteVerification ok,
-      VerifyQuote(AkPublic(ak), q.evidence, kNonce, {PcrSelection{HashAlg::kSha256, {0, 7}}}));
+  ASSERT_OK_AND_ASSIGN(QuoteVerification ok, VerifyQuote(AkPublic(ak), q.evidence, kNonce,
+                                                         {PcrSelection{HashAlg::kSha256, {0, 7}}}));
   EXPECT_THAT(Ids(ok), IsEmpty());
 }
 
@@ -229,7 +227,8 @@ TEST(VerifyQuoteTest, VerifiedPcrsHoldOnlySelectedValues) {
   PcrValues extra = MakePcrValues(AllPcrsSha1Sha256(), 9);
   for (const auto& [bank, values] : extra.banks()) {
     for (const auto& [pcr, value] : values) {
-      if (q.evidence.pcrs.Get(bank, pcr) == nullptr) ASSERT_OK(q.evidence.pcrs.Set(bank, pcr, value));
+      if (q.evidence.pcrs.Get(bank, pcr) == nullptr)
+        ASSERT_OK(q.evidence.pcrs.Set(bank, pcr, value));
     }
   }
   ASSERT_OK_AND_ASSIGN(QuoteVerification v, VerifyQuote(AkPublic(ak), q.evidence, kNonce));
@@ -325,12 +324,12 @@ TEST(ComputePcrDigestTest, MatchesKnownValues) {
   ASSERT_OK(zeros.Set(HashAlg::kSha256, 0, Bytes(32, 0)));
   ASSERT_OK(zeros.Set(HashAlg::kSha256, 1, Bytes(32, 0)));
   // SHA-256 of 32 and of 64 zero bytes.
-  ASSERT_OK_AND_ASSIGN(Bytes one, ComputePcrDigest(HashAlg::kSha256,
-                                                   {PcrSelection{HashAlg::kSha256, {0}}}, zeros));
+  ASSERT_OK_AND_ASSIGN(
+      Bytes one, ComputePcrDigest(HashAlg::kSha256, {PcrSelection{HashAlg::kSha256, {0}}}, zeros));
   EXPECT_EQ(HexEncode(one), "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
-  ASSERT_OK_AND_ASSIGN(Bytes two,
-                       ComputePcrDigest(HashAlg::kSha256,
-                                        {PcrSelection{HashAlg::kSha256, {0, 1}}}, zeros));
+  ASSERT_OK_AND_ASSIGN(
+      Bytes two,
+      ComputePcrDigest(HashAlg::kSha256, {PcrSelection{HashAlg::kSha256, {0, 1}}}, zeros));
   EXPECT_EQ(HexEncode(two), "f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b");
 }
 

@@ -93,9 +93,9 @@ SigAlg SoftAk::DefaultAlg() const {
 TPMT_PUBLIC SoftAk::Template() const {
   TPMT_PUBLIC area{};
   area.nameAlg = TPM2_ALG_SHA256;
-  area.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
-                          TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                          TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+  area.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
+                          TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                          TPMA_OBJECT_USERWITHAUTH;
   auto hash_id = static_cast<TPMI_ALG_HASH>(hash_);
   if (kind_ == AkKind::kEcdsaP256 || kind_ == AkKind::kEcdsaP384) {
     size_t n = FieldBytes(kind_);
