@@ -266,6 +266,20 @@ Result<pid_t> ReadPidFile(const fs::path& path, steady_clock::time_point deadlin
   }
 }
 
+// tpm2-tools that never leave a transient object loaded; after any other
+// tool, RunTool flushes transient objects.
+bool LoadsNoObject(const std::string& tool) {
+  static const char* const kTools[] = {
+      "tpm2_checkquote", "tpm2_flushcontext", "tpm2_getcap",     "tpm2_getrandom",
+      "tpm2_makecredential", "tpm2_nvread",   "tpm2_nvreadpublic", "tpm2_pcrextend",
+      "tpm2_pcrread",    "tpm2_pcrreset",     "tpm2_policysecret", "tpm2_readclock",
+      "tpm2_startauthsession", "tpm2_startup"};
+  for (const char* t : kTools) {
+    if (tool == t) return true;
+  }
+  return false;
+}
+
 // Daemons of live instances, so that a test that crashes (abort from a failed
 // check, a segfault) or is interrupted does not leave swtpm running. The
 // handler only calls async-signal-safe functions, and only in the process
@@ -440,7 +454,9 @@ Result<ProcessResult> SwtpmInstance::RunToolAllowFailure(const std::vector<std::
   Result<ProcessResult> r = RunProcess(argv, options);
   // tpm2-tools leave transient objects loaded; without a resource manager
   // the three slots would soon be full. Failure here is not interesting.
-  (void)RunProcess({"tpm2_flushcontext", "-t"}, options);
+  if (!argv.empty() && !LoadsNoObject(argv[0])) {
+    (void)RunProcess({"tpm2_flushcontext", "-t"}, options);
+  }
   if (!r.has_value() && r.error().code() == Code::kNotFound) {
     return FailedPreconditionError(r.error().message() +
                                    " (install the tpm2-tools package, e.g. with scripts/deps.sh)");
