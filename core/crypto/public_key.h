@@ -70,8 +70,9 @@ class PublicKey {
   static PublicKey Adopt(EVP_PKEY* pkey);
 
  private:
-  explicit PublicKey(std::shared_ptr<EVP_PKEY> pkey) : pkey_(std::move(pkey)) {}
+  PublicKey(std::shared_ptr<EVP_PKEY> pkey, KeyType type) : pkey_(std::move(pkey)), type_(type) {}
   std::shared_ptr<EVP_PKEY> pkey_;
+  KeyType type_;  // cached: EVP_PKEY_is_a is a name lookup, too slow per verify
 };
 
 // Converts raw big-endian r and s (as TPMs return them) to a DER ECDSA-Sig-Value.
