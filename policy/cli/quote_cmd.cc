@@ -6,11 +6,10 @@
 #include <iterator>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/base/bytes.h"
 #include "core/base/finding.h"
@@ -45,16 +44,19 @@ Result<Bytes> ReadFile(const std::string& path, const char* what) {
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
-    case Severity::kInfo: return "info";
-    case Severity::kWarning: return "warning";
-    case Severity::kError: return "error";
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kError:
+      return "error";
   }
   return "error";
 }
 
 std::string FindingLine(const Finding& f) {
-  std::string line = std::string(f.severity == Severity::kError ? "FAIL " : "NOTE ") + f.id + ": " +
-                     f.message;
+  std::string line =
+      std::string(f.severity == Severity::kError ? "FAIL " : "NOTE ") + f.id + ": " + f.message;
   if (f.pcr || f.bank) {
     line += " (";
     if (f.pcr) line += "pcr " + std::to_string(*f.pcr);
@@ -196,8 +198,7 @@ void AddQuoteCommands(CLI::App& app, int* exit_code) {
                    "tpm2-tools: tpm2_quote's default (-F serialized); values: -F values")
       ->check(CLI::IsMember({"tpm2-tools", "values"}))
       ->capture_default_str();
-  verify->add_option("--nonce", args->nonce_hex, "the nonce the quote must carry, hex")
-      ->required();
+  verify->add_option("--nonce", args->nonce_hex, "the nonce the quote must carry, hex")->required();
   verify->add_flag("--json", args->json, "print the result as JSON");
   verify->callback([args, exit_code] { *exit_code = RunQuoteVerify(*args); });
 }

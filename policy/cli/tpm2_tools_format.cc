@@ -25,8 +25,8 @@ constexpr size_t kMaxDigestLists = 64;
 Result<std::vector<tpm::PcrSelection>> ReadSelectionList(ByteReader& r) {
   VOUCH_ASSIGN_OR_RETURN(uint32_t count, r.U32Le("TPML_PCR_SELECTION.count"));
   if (count > kNumPcrBanks) {
-    return InvalidArgumentError("TPML_PCR_SELECTION.count " + std::to_string(count) +
-                                " exceeds " + std::to_string(kNumPcrBanks));
+    return InvalidArgumentError("TPML_PCR_SELECTION.count " + std::to_string(count) + " exceeds " +
+                                std::to_string(kNumPcrBanks));
   }
   std::vector<tpm::PcrSelection> out;
   for (size_t i = 0; i < kNumPcrBanks; ++i) {
@@ -38,15 +38,14 @@ Result<std::vector<tpm::PcrSelection>> ReadSelectionList(ByteReader& r) {
     if (i >= count) continue;  // unused slots
     std::optional<HashAlg> bank = HashAlgFromTpmId(hash_id);
     if (!bank) {
-      return InvalidArgumentError("at offset " + std::to_string(entry_offset) +
-                                  ": unknown PCR bank hash 0x" +
-                                  HexEncode(Bytes{static_cast<uint8_t>(hash_id >> 8),
-                                                  static_cast<uint8_t>(hash_id)}));
+      return InvalidArgumentError(
+          "at offset " + std::to_string(entry_offset) + ": unknown PCR bank hash 0x" +
+          HexEncode(Bytes{static_cast<uint8_t>(hash_id >> 8), static_cast<uint8_t>(hash_id)}));
     }
     if (size_of_select > kPcrSelectMax) {
-      return InvalidArgumentError("at offset " + std::to_string(entry_offset) +
-                                  ": sizeofSelect " + std::to_string(size_of_select) +
-                                  " exceeds " + std::to_string(kPcrSelectMax));
+      return InvalidArgumentError("at offset " + std::to_string(entry_offset) + ": sizeofSelect " +
+                                  std::to_string(size_of_select) + " exceeds " +
+                                  std::to_string(kPcrSelectMax));
     }
     tpm::PcrSelection sel{*bank, {}};
     for (uint32_t byte = 0; byte < size_of_select; ++byte) {
@@ -54,8 +53,8 @@ Result<std::vector<tpm::PcrSelection>> ReadSelectionList(ByteReader& r) {
         if ((select[byte] & (1u << bit)) == 0) continue;
         uint32_t pcr = byte * 8 + bit;
         if (pcr >= tpm::kNumPcrs) {
-          return InvalidArgumentError("at offset " + std::to_string(entry_offset) +
-                                      ": PCR " + std::to_string(pcr) + " selected, only " +
+          return InvalidArgumentError("at offset " + std::to_string(entry_offset) + ": PCR " +
+                                      std::to_string(pcr) + " selected, only " +
                                       std::to_string(tpm::kNumPcrs) + " exist");
         }
         sel.pcrs.push_back(pcr);

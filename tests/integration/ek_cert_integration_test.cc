@@ -1,12 +1,12 @@
 // EK certificates issued by swtpm's local CA (swtpm_setup --create-ek-cert)
 // verified with crypto::VerifyChain against the instance's own CA, and
 // rejected against another instance's CA.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "core/base/bytes.h"
 #include "core/crypto/public_key.h"
@@ -68,7 +68,8 @@ TEST(EkCertIntegrationTest, EkCertificateInNvMatchesFileAndTpmEk) {
   EXPECT_EQ(cert_key.ToSpkiDer(), ek.key().ToSpkiDer());
 
   ASSERT_OK_AND_ASSIGN(CaFiles ca, LoadCa(*tpm));
-  EXPECT_OK(crypto::VerifyChain(cert, ca.intermediates, ca.store, std::chrono::system_clock::now()));
+  EXPECT_OK(
+      crypto::VerifyChain(cert, ca.intermediates, ca.store, std::chrono::system_clock::now()));
 }
 
 TEST(EkCertIntegrationTest, EkCertificateFailsAgainstAnotherInstancesCa) {

@@ -1,12 +1,12 @@
 // crypto::MakeCredential (software, verifier side) against a real TPM's
 // TPM2_ActivateCredential: the swtpm recovers the secret only for the AK the
 // credential names, through its EK.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "core/base/bytes.h"
 #include "core/base/hash_alg.h"
@@ -49,13 +49,11 @@ class MakeCredentialIntegrationTest : public ::testing::Test {
   // with PolicySecret(TPM_RH_ENDORSEMENT) as the default EK policy demands.
   Result<ProcessResult> Activate(const std::string& cred_file, const std::string& out_file) {
     VOUCH_RETURN_IF_ERROR(
-        tpm_->RunTool({"tpm2_startauthsession", "--policy-session", "-S", "session.ctx"})
-            .status());
+        tpm_->RunTool({"tpm2_startauthsession", "--policy-session", "-S", "session.ctx"}).status());
     Result<ProcessResult> r = tpm_->RunTool({"tpm2_policysecret", "-S", "session.ctx", "-c", "e"});
     if (r.has_value()) {
-      r = tpm_->RunToolAllowFailure({"tpm2_activatecredential", "-c", ak_.ctx, "-C", "ek.ctx",
-                                     "-i", cred_file, "-o", out_file, "-P",
-                                     "session:session.ctx"});
+      r = tpm_->RunToolAllowFailure({"tpm2_activatecredential", "-c", ak_.ctx, "-C", "ek.ctx", "-i",
+                                     cred_file, "-o", out_file, "-P", "session:session.ctx"});
     }
     (void)tpm_->RunToolAllowFailure({"tpm2_flushcontext", "session.ctx"});
     return r;

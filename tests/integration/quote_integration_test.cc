@@ -1,13 +1,13 @@
 // Quotes made by a real TPM 2.0 implementation (swtpm/libtpms, driven with
 // tpm2-tools) verified in-process with tpm::VerifyQuote, cross-checked with
 // tpm2_checkquote, and the vouch-policy quote verify command on the same files.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "core/base/bytes.h"
 #include "core/base/hash_alg.h"
@@ -123,8 +123,8 @@ TEST_F(QuoteIntegrationTest, Tpm2CheckquoteAgreesWithVerifyQuote) {
     ASSERT_NO_FATAL_FAILURE(MakeQuote(kind));
     ASSERT_OK_AND_ASSIGN(tpm::QuoteVerification v, Verify(evidence_));
     EXPECT_TRUE(v.verified.has_value()) << Ids(v);
-    std::vector<std::string> argv = {"tpm2_checkquote", "-u", ak_.pub, "-m", quote_.msg,
-                                     "-s", quote_.sig, "-f", quote_.pcrs, "-g", "sha256", "-q",
+    std::vector<std::string> argv = {"tpm2_checkquote", "-u", ak_.pub,     "-m", quote_.msg, "-s",
+                                     quote_.sig,        "-f", quote_.pcrs, "-g", "sha256",   "-q",
                                      kNonceHex};
     ASSERT_OK_AND_ASSIGN(ProcessResult accepted, tpm_->RunToolAllowFailure(argv));
     EXPECT_EQ(accepted.exit_code, 0) << accepted.Describe();
@@ -237,9 +237,9 @@ TEST_F(QuoteIntegrationTest, Tpm2ToolsValuesFormatMatchesSerializedFormat) {
 class QuoteCliIntegrationTest : public QuoteIntegrationTest {
  protected:
   Result<ProcessResult> RunCli(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {VOUCH_POLICY_BIN, "quote", "verify", "--ak", ak_.pub,
-                                     "--attest", quote_.msg, "--signature", quote_.sig,
-                                     "--pcrs", quote_.pcrs};
+    std::vector<std::string> argv = {VOUCH_POLICY_BIN, "quote",    "verify",   "--ak",
+                                     ak_.pub,          "--attest", quote_.msg, "--signature",
+                                     quote_.sig,       "--pcrs",   quote_.pcrs};
     argv.insert(argv.end(), extra.begin(), extra.end());
     ProcessOptions options;
     options.cwd = tpm_->WorkDir();
@@ -266,11 +266,10 @@ TEST_F(QuoteCliIntegrationTest, PrintsFindingAndExitsOneForWrongNonce) {
 
 TEST_F(QuoteCliIntegrationTest, AcceptsValuesFormatWithSelectionFromQuote) {
   ASSERT_NO_FATAL_FAILURE(MakeQuote(AkKind::kRsa));
-  ASSERT_OK(tpm_->RunTool({"tpm2_quote", "-c", ak_.ctx, "-l", "sha256:0,7", "-q", kNonceHex,
-                           "-m", quote_.msg, "-s", quote_.sig, "-o", quote_.pcrs, "-F", "values"})
+  ASSERT_OK(tpm_->RunTool({"tpm2_quote", "-c", ak_.ctx, "-l", "sha256:0,7", "-q", kNonceHex, "-m",
+                           quote_.msg, "-s", quote_.sig, "-o", quote_.pcrs, "-F", "values"})
                 .status());
-  ASSERT_OK_AND_ASSIGN(ProcessResult r,
-                       RunCli({"--nonce", kNonceHex, "--pcrs-format", "values"}));
+  ASSERT_OK_AND_ASSIGN(ProcessResult r, RunCli({"--nonce", kNonceHex, "--pcrs-format", "values"}));
   EXPECT_EQ(r.exit_code, 0) << r.Describe();
   EXPECT_THAT(r.stdout_text, HasSubstr("quote OK: 2 PCRs in banks sha256"));
 }

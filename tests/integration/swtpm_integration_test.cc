@@ -1,18 +1,16 @@
 // The swtpm harness itself (tests/testing/swtpm.h): start, tools, reboot,
 // stop, and isolation between instances.
-#include "tests/testing/swtpm.h"
-
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <chrono>
 #include <fstream>
 #include <string>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/swtpm.h"
 
 namespace vouch::testing {
 namespace {
@@ -22,8 +20,8 @@ using ::testing::Not;
 
 // The "  sha1:\n    5 : 0x..." line of tpm2_pcrread output for one PCR.
 std::string PcrLine(const std::string& pcrread_output, int pcr) {
-  std::string key = (pcr < 10 ? "    " + std::to_string(pcr) + " : " : "    " +
-                     std::to_string(pcr) + ": ");
+  std::string key =
+      (pcr < 10 ? "    " + std::to_string(pcr) + " : " : "    " + std::to_string(pcr) + ": ");
   size_t at = pcrread_output.find(key);
   if (at == std::string::npos) return "";
   size_t end = pcrread_output.find('\n', at);
@@ -33,8 +31,8 @@ std::string PcrLine(const std::string& pcrread_output, int pcr) {
 TEST(SwtpmInstanceTest, StartsAndAnswersTpm2Tools) {
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_OK_AND_ASSIGN(auto tpm, SwtpmInstance::Start());
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - t0);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   RecordProperty("start_ms", static_cast<int>(ms.count()));
   EXPECT_THAT(tpm->Tcti(), HasSubstr("swtpm:host=127.0.0.1,port="));
   EXPECT_EQ(tpm->ctrl_port(), tpm->port() + 1);
@@ -97,8 +95,8 @@ TEST(SwtpmInstanceTest, FreshInstanceHasItsOwnCa) {
   ASSERT_OK_AND_ASSIGN(auto cached, SwtpmInstance::Start());
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_OK_AND_ASSIGN(auto fresh, SwtpmInstance::Start({.fresh = true}));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - t0);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   RecordProperty("fresh_start_ms", static_cast<int>(ms.count()));
   ASSERT_OK_AND_ASSIGN(std::string root_a, ReadFileText(cached->RootCertPath()));
   ASSERT_OK_AND_ASSIGN(std::string root_b, ReadFileText(fresh->RootCertPath()));

@@ -17,8 +17,7 @@ Result<AkFiles> CreateAk(SwtpmInstance& tpm, const std::string& prefix, AkKind k
   const bool rsa = kind == AkKind::kRsa;
   VOUCH_RETURN_IF_ERROR(tpm.RunTool({"tpm2_createak", "-C", "ek.ctx", "-c", files.ctx, "-G",
                                      rsa ? "rsa" : "ecc", "-g", "sha256", "-s",
-                                     rsa ? "rsassa" : "ecdsa", "-u", files.pub, "-n",
-                                     files.name})
+                                     rsa ? "rsassa" : "ecdsa", "-u", files.pub, "-n", files.name})
                             .status());
   return files;
 }
@@ -34,10 +33,10 @@ std::string AllPcrsSelection() {
 Result<QuoteFiles> Quote(SwtpmInstance& tpm, const AkFiles& ak, const std::string& nonce_hex,
                          const std::string& prefix, const std::string& selection) {
   QuoteFiles files{prefix + ".msg", prefix + ".sig", prefix + ".pcrs"};
-  VOUCH_RETURN_IF_ERROR(tpm.RunTool({"tpm2_quote", "-c", ak.ctx, "-l", selection, "-q",
-                                     nonce_hex, "-m", files.msg, "-s", files.sig, "-o",
-                                     files.pcrs, "-g", "sha256"})
-                            .status());
+  VOUCH_RETURN_IF_ERROR(
+      tpm.RunTool({"tpm2_quote", "-c", ak.ctx, "-l", selection, "-q", nonce_hex, "-m", files.msg,
+                   "-s", files.sig, "-o", files.pcrs, "-g", "sha256"})
+          .status());
   return files;
 }
 

@@ -59,7 +59,8 @@ Result<Pipe> MakePipe() {
 
 // The child's environment: ours with `overrides` applied. Built before fork()
 // so the child only calls async-signal-safe functions.
-std::vector<std::string> BuildEnv(const std::vector<std::pair<std::string, std::string>>& overrides) {
+std::vector<std::string> BuildEnv(
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
   std::map<std::string, std::string> vars;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string entry(*e);
@@ -144,8 +145,10 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
   if (pid == 0) {
     // Child: only async-signal-safe calls from here on.
     int in_fd = options.stdin_data ? in_pipe.read.get() : dev_null.get();
-    if (in_fd < 0 || dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_pipe.write.get(), STDOUT_FILENO) < 0 ||
-        dup2(err_pipe.write.get(), STDERR_FILENO) < 0 || (!cwd.empty() && chdir(cwd.c_str()) != 0)) {
+    if (in_fd < 0 || dup2(in_fd, STDIN_FILENO) < 0 ||
+        dup2(out_pipe.write.get(), STDOUT_FILENO) < 0 ||
+        dup2(err_pipe.write.get(), STDERR_FILENO) < 0 ||
+        (!cwd.empty() && chdir(cwd.c_str()) != 0)) {
       int e = errno;
       (void)!write(exec_pipe.write.get(), &e, sizeof(e));
       _exit(127);
@@ -218,8 +221,8 @@ Result<ProcessResult> RunProcess(const std::vector<std::string>& argv,
       while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
       }
       return UnavailableError(JoinArgv(argv) + ": timed out after " +
-                              std::to_string(options.timeout.count()) + " ms; stderr: " +
-                              result.stderr_text);
+                              std::to_string(options.timeout.count()) +
+                              " ms; stderr: " + result.stderr_text);
     }
   }
   result.exit_code = ExitCodeOf(wstatus);

@@ -109,36 +109,35 @@ Status Provision(const fs::path& dir) {
   VOUCH_ASSIGN_OR_RETURN(fs::path localca, FindLocalCaTool());
   // swtpm-localca.conf / .options and swtpm_setup.conf, as documented in
   // swtpm-localca.conf(8) and swtpm_setup.conf(8).
-  VOUCH_RETURN_IF_ERROR(WriteText(dir / "swtpm-localca.conf",
-                                  "statedir = " + ca.string() + "\n" +
-                                      "signingkey = " + (ca / "signkey.pem").string() + "\n" +
-                                      "issuercert = " + (ca / kIntermediateCertName).string() +
-                                      "\n" + "certserial = " + (ca / "certserial").string() +
-                                      "\n"));
+  VOUCH_RETURN_IF_ERROR(WriteText(
+      dir / "swtpm-localca.conf",
+      "statedir = " + ca.string() + "\n" + "signingkey = " + (ca / "signkey.pem").string() + "\n" +
+          "issuercert = " + (ca / kIntermediateCertName).string() + "\n" +
+          "certserial = " + (ca / "certserial").string() + "\n"));
   VOUCH_RETURN_IF_ERROR(WriteText(dir / "swtpm-localca.options",
                                   "--platform-manufacturer Vouch\n"
                                   "--platform-version 2.1\n"
                                   "--platform-model swtpm\n"));
-  VOUCH_RETURN_IF_ERROR(WriteText(
-      dir / "swtpm_setup.conf",
-      "create_certs_tool = " + localca.string() + "\n" +
-          "create_certs_tool_config = " + (dir / "swtpm-localca.conf").string() + "\n" +
-          "create_certs_tool_options = " + (dir / "swtpm-localca.options").string() + "\n" +
-          "active_pcr_banks = sha1,sha256\n"));
+  VOUCH_RETURN_IF_ERROR(
+      WriteText(dir / "swtpm_setup.conf",
+                "create_certs_tool = " + localca.string() + "\n" +
+                    "create_certs_tool_config = " + (dir / "swtpm-localca.conf").string() + "\n" +
+                    "create_certs_tool_options = " + (dir / "swtpm-localca.options").string() +
+                    "\n" + "active_pcr_banks = sha1,sha256\n"));
   ProcessOptions options;
   options.env = {{"TSS2_LOG", "all+none"}};
   VOUCH_ASSIGN_OR_RETURN(
       ProcessResult r,
       RunSwtpmTool({"swtpm_setup", "--tpm2", "--tpmstate", state.string(), "--create-ek-cert",
-                    "--create-platform-cert", "--pcr-banks", "sha1,sha256",
-                    "--write-ek-cert-files", state.string(), "--config",
-                    (dir / "swtpm_setup.conf").string()},
+                    "--create-platform-cert", "--pcr-banks", "sha1,sha256", "--write-ek-cert-files",
+                    state.string(), "--config", (dir / "swtpm_setup.conf").string()},
                    options));
   if (!r.ok()) return FailedPreconditionError("swtpm_setup failed: " + r.Describe());
   std::error_code ec;
   fs::copy_file(ca / kRootCertName, dir / "trust" / kRootCertName,
                 fs::copy_options::overwrite_existing, ec);
-  if (ec) return FailedPreconditionError("swtpm_setup left no root CA certificate: " + ec.message());
+  if (ec)
+    return FailedPreconditionError("swtpm_setup left no root CA certificate: " + ec.message());
   return Status();
 }
 
@@ -151,8 +150,8 @@ Status CopyProvisioned(const fs::path& src, const fs::path& dst) {
   }
   std::error_code ec;
   fs::create_directories(dst / "work", ec);
-  for (const fs::path& stale : {dst / "state" / ".lock", dst / "state" / "pid",
-                                dst / "ca" / ".lock.swtpm-localca"}) {
+  for (const fs::path& stale :
+       {dst / "state" / ".lock", dst / "state" / "pid", dst / "ca" / ".lock.swtpm-localca"}) {
     fs::remove(stale, ec);
   }
   return Status();
@@ -270,9 +269,9 @@ Result<pid_t> ReadPidFile(const fs::path& path, steady_clock::time_point deadlin
 // tool, RunTool flushes transient objects.
 bool LoadsNoObject(const std::string& tool) {
   static const char* const kTools[] = {
-      "tpm2_checkquote", "tpm2_flushcontext", "tpm2_getcap",     "tpm2_getrandom",
-      "tpm2_makecredential", "tpm2_nvread",   "tpm2_nvreadpublic", "tpm2_pcrextend",
-      "tpm2_pcrread",    "tpm2_pcrreset",     "tpm2_policysecret", "tpm2_readclock",
+      "tpm2_checkquote",       "tpm2_flushcontext", "tpm2_getcap",       "tpm2_getrandom",
+      "tpm2_makecredential",   "tpm2_nvread",       "tpm2_nvreadpublic", "tpm2_pcrextend",
+      "tpm2_pcrread",          "tpm2_pcrreset",     "tpm2_policysecret", "tpm2_readclock",
       "tpm2_startauthsession", "tpm2_startup"};
   for (const char* t : kTools) {
     if (tool == t) return true;
@@ -348,13 +347,21 @@ Result<std::unique_ptr<SwtpmInstance>> SwtpmInstance::Start(const SwtpmOptions& 
     int port = PickPortPair();
     if (port == 0) continue;
     std::vector<std::string> argv = {
-        "swtpm", "socket", "--tpm2",
-        "--tpmstate", "dir=" + state.string(),
-        "--server", "type=tcp,port=" + std::to_string(port) + ",bindaddr=" + kLoopback,
-        "--ctrl", "type=tcp,port=" + std::to_string(port + 1) + ",bindaddr=" + kLoopback,
-        "--flags", "not-need-init,startup-clear",
-        "--pid", "file=" + (state / "pid").string(),
-        "--log", "file=" + (dir / "swtpm.log").string(),
+        "swtpm",
+        "socket",
+        "--tpm2",
+        "--tpmstate",
+        "dir=" + state.string(),
+        "--server",
+        "type=tcp,port=" + std::to_string(port) + ",bindaddr=" + kLoopback,
+        "--ctrl",
+        "type=tcp,port=" + std::to_string(port + 1) + ",bindaddr=" + kLoopback,
+        "--flags",
+        "not-need-init,startup-clear",
+        "--pid",
+        "file=" + (state / "pid").string(),
+        "--log",
+        "file=" + (dir / "swtpm.log").string(),
         "--daemon"};
     VOUCH_ASSIGN_OR_RETURN(ProcessResult r, RunSwtpmTool(argv));
     if (!r.ok()) {
@@ -406,7 +413,8 @@ Status SwtpmInstance::Stop() {
     while (Alive(pid_) && steady_clock::now() < deadline) {
       std::this_thread::sleep_for(milliseconds(5));
     }
-    if (Alive(pid_)) return InternalError("swtpm pid " + std::to_string(pid_) + " survived SIGKILL");
+    if (Alive(pid_))
+      return InternalError("swtpm pid " + std::to_string(pid_) + " survived SIGKILL");
   }
   return Status();
 }
