@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -74,6 +75,40 @@ struct EventContext {
   }
 };
 
+// The parser's position in the whole log, with unchecked little-endian reads
+// that Parser guards with one bounds check each (the hot path reads a few
+// integers per event, so ByteReader's second check and out-of-line calls
+// would cost more than the rest of the parse).
+class Cursor {
+ public:
+  explicit Cursor(ByteView data) : data_(data) {}
+  size_t offset() const { return pos_; }
+  size_t position() const { return pos_; }
+  size_t remaining() const { return data_.size() - pos_; }
+  bool empty() const { return pos_ == data_.size(); }
+
+  // Preconditions for all three: remaining() >= the size read.
+  uint16_t U16LeUnchecked() {
+    const uint8_t* p = data_.data() + pos_;
+    pos_ += 2;
+    return static_cast<uint16_t>(p[0] | (p[1] << 8));
+  }
+  uint32_t U32LeUnchecked() {
+    const uint8_t* p = data_.data() + pos_;
+    pos_ += 4;
+    return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+  }
+  ByteView TakeUnchecked(size_t n) {
+    ByteView v = data_.subspan(pos_, n);
+    pos_ += n;
+    return v;
+  }
+
+ private:
+  ByteView data_;
+  size_t pos_ = 0;
+};
+
 // Everything ParseEventLog produces, filled in by Parser and moved into the
 // UnverifiedEventLog by ParseEventLog (the only friend of that class).
 struct ParsedLog {
@@ -111,15 +146,15 @@ class Parser {
   }
   Result<uint32_t> ReadU32(const EventContext& ctx, std::string_view field) {
     if (reader_.remaining() < 4) return Truncated(ctx, 4, field);
-    return reader_.U32Le(field);
+    return reader_.U32LeUnchecked();
   }
   Result<uint16_t> ReadU16(const EventContext& ctx, std::string_view field) {
     if (reader_.remaining() < 2) return Truncated(ctx, 2, field);
-    return reader_.U16Le(field);
+    return reader_.U16LeUnchecked();
   }
   Result<ByteView> Take(const EventContext& ctx, size_t n, std::string_view field) {
     if (reader_.remaining() < n) return Truncated(ctx, n, field);
-    return reader_.Take(n, field);
+    return reader_.TakeUnchecked(n);
   }
 
   bool WarningsFull() const { return log_.warnings.size() > kMaxWarnings; }
@@ -148,7 +183,7 @@ class Parser {
 
   ByteView data_;
   const ParseOptions& options_;
-  ByteReader reader_;
+  Cursor reader_;
   ParsedLog log_;
   std::vector<DeclaredAlg> declared_;
   // FirstDifferent cache, index 0 for 0x00 and 1 for 0xFF; empty at first.
@@ -208,8 +243,7 @@ Status Parser::ParseEventData(EventContext& ctx, Event& ev) {
                  "event data size " + std::to_string(size) + " exceeds the limit of " +
                      std::to_string(options_.max_event_data) + " bytes");
   }
-  VOUCH_ASSIGN_OR_RETURN(ByteView data, Take(ctx, size, "event data"));
-  ev.data.assign(data.begin(), data.end());
+  VOUCH_ASSIGN_OR_RETURN(ev.data, Take(ctx, size, "event data"));
   return Status::Ok();
 }
 
@@ -218,13 +252,13 @@ Status Parser::ParseEventData(EventContext& ctx, Event& ev) {
 // with an all-zero digest and data starting with "Spec ID Event03\0"
 // (PFP 10.4.5.1); otherwise the log is a SHA-1 (TCG 1.2 layout) log.
 Status Parser::ParseFirstEvent() {
-  Event ev;
+  Event& ev = log_.events.emplace_back();
   EventContext ctx;
   VOUCH_RETURN_IF_ERROR(ParseHeaderAndCheckPcr(ctx, ev));
   VOUCH_ASSIGN_OR_RETURN(ByteView digest, Take(ctx, kSha1Size, "sha1 digest"));
   const size_t data_offset = reader_.offset() + 4;
   VOUCH_RETURN_IF_ERROR(ParseEventData(ctx, ev));
-  ev.digests.push_back({HashAlg::kSha1, Bytes(digest.begin(), digest.end())});
+  ev.digests.push_back({HashAlg::kSha1, digest});
 
   const bool zero_digest =
       std::all_of(digest.begin(), digest.end(), [](uint8_t b) { return b == 0; });
@@ -242,7 +276,6 @@ Status Parser::ParseFirstEvent() {
     log_.banks = {HashAlg::kSha1};
     if (ev.type == kEvNoAction) NoteNoActionEvent(ev);
   }
-  log_.events.push_back(std::move(ev));
   return Status::Ok();
 }
 
@@ -317,7 +350,7 @@ Status Parser::ParseSpecId(ByteView data, size_t data_offset, const EventContext
 // authoritative: they let us skip algorithms Vouch does not know.
 Status Parser::ParseAgileEvent(Event& ev) {
   EventContext ctx;
-  ctx.index = log_.events.size();
+  ctx.index = log_.events.size() - 1;
   VOUCH_RETURN_IF_ERROR(ParseHeaderAndCheckPcr(ctx, ev));
   const size_t count_offset = reader_.offset();
   VOUCH_ASSIGN_OR_RETURN(uint32_t count, ReadU32(ctx, "digest count"));
@@ -326,7 +359,6 @@ Status Parser::ParseAgileEvent(Event& ev) {
         count_offset, ctx,
         "digest count " + std::to_string(count) + " exceeds " + std::to_string(kMaxAlgorithms));
   }
-  ev.digests.reserve(std::min<size_t>(count, log_.banks.size()));
   for (uint32_t i = 0; i < count; ++i) {
     const size_t alg_offset = reader_.offset();
     VOUCH_ASSIGN_OR_RETURN(uint16_t id, ReadU16(ctx, "digest algorithm"));
@@ -359,7 +391,8 @@ Status Parser::ParseAgileEvent(Event& ev) {
                      "second " + std::string(HashAlgName(*alg)) + " digest in one event");
       }
     }
-    ev.digests.push_back({*alg, Bytes(digest.begin(), digest.end())});
+    // At most one digest per known algorithm: within EventDigests' capacity.
+    ev.digests.push_back({*alg, digest});
   }
   // PFP 10.2.2: the count equals the Spec ID event's numberOfAlgorithms.
   // Windows logs break this for events logged after ExitBootServices (one
@@ -374,10 +407,10 @@ Status Parser::ParseAgileEvent(Event& ev) {
 
 Status Parser::ParseLegacyEvent(Event& ev) {
   EventContext ctx;
-  ctx.index = log_.events.size();
+  ctx.index = log_.events.size() - 1;
   VOUCH_RETURN_IF_ERROR(ParseHeaderAndCheckPcr(ctx, ev));
   VOUCH_ASSIGN_OR_RETURN(ByteView digest, Take(ctx, kSha1Size, "sha1 digest"));
-  ev.digests.push_back({HashAlg::kSha1, Bytes(digest.begin(), digest.end())});
+  ev.digests.push_back({HashAlg::kSha1, digest});
   return ParseEventData(ctx, ev);
 }
 
@@ -404,18 +437,25 @@ void Parser::NoteNoActionEvent(const Event& ev) {
   log_.startup_locality = locality;
 }
 
-Result<ParsedLog> Parser::Parse() && {
-  if (data_.empty()) return InvalidArgumentError("event log is empty");
-  if (data_.size() > options_.max_log_size) {
-    return InvalidArgumentError("event log of " + std::to_string(data_.size()) +
+// Checks done before ParseEventLog(ByteView) copies the input.
+Status CheckSize(ByteView data, const ParseOptions& options) {
+  if (data.empty()) return InvalidArgumentError("event log is empty");
+  if (data.size() > options.max_log_size) {
+    return InvalidArgumentError("event log of " + std::to_string(data.size()) +
                                 " bytes exceeds the limit of " +
-                                std::to_string(options_.max_log_size));
+                                std::to_string(options.max_log_size));
   }
+  return Status::Ok();
+}
+
+Result<ParsedLog> Parser::Parse() && {
+  VOUCH_RETURN_IF_ERROR(CheckSize(data_, options_));
   if (IsPaddingFrom(0)) {
     return InvalidArgumentError("event log holds only padding (" + std::to_string(data_.size()) +
                                 " bytes of 0x" + (data_[0] == 0 ? "00" : "ff") + ")");
   }
-  // Events in real logs average 100-2000 bytes; the vector grows if needed.
+  // Events in real logs average 100-2000 bytes; the vector grows if needed
+  // (Event is trivially copyable, so growing is a memcpy).
   log_.events.reserve(std::min(options_.max_events, data_.size() / 256 + 8));
   VOUCH_RETURN_IF_ERROR(ParseFirstEvent());
   const bool agile = log_.format == LogFormat::kCryptoAgile;
@@ -430,26 +470,29 @@ Result<ParsedLog> Parser::Parse() && {
       return InvalidArgumentError("at offset " + std::to_string(reader_.offset()) + ": more than " +
                                   std::to_string(options_.max_events) + " events");
     }
-    Event ev;
+    // Parsed in place; on error the whole result is discarded.
+    Event& ev = log_.events.emplace_back();
     VOUCH_RETURN_IF_ERROR(agile ? ParseAgileEvent(ev) : ParseLegacyEvent(ev));
     if (ev.type == kEvNoAction) NoteNoActionEvent(ev);
-    log_.events.push_back(std::move(ev));
   }
   return std::move(log_);
 }
 
 }  // namespace
 
-const Bytes* Event::DigestFor(HashAlg alg) const {
+const ByteView* Event::DigestFor(HashAlg alg) const {
   for (const EventDigest& d : digests) {
     if (d.alg == alg) return &d.digest;
   }
   return nullptr;
 }
 
-Result<UnverifiedEventLog> ParseEventLog(ByteView data, const ParseOptions& options) {
-  VOUCH_ASSIGN_OR_RETURN(ParsedLog parsed, Parser(data, options).Parse());
+Result<UnverifiedEventLog> ParseEventLog(std::shared_ptr<const Bytes> data,
+                                         const ParseOptions& options) {
+  if (data == nullptr) return InvalidArgumentError("event log is empty");
+  VOUCH_ASSIGN_OR_RETURN(ParsedLog parsed, Parser(*data, options).Parse());
   UnverifiedEventLog log;
+  log.buffer_ = std::move(data);
   log.format_ = parsed.format;
   log.spec_id_ = std::move(parsed.spec_id);
   log.banks_ = std::move(parsed.banks);
@@ -458,6 +501,11 @@ Result<UnverifiedEventLog> ParseEventLog(ByteView data, const ParseOptions& opti
   log.warnings_ = std::move(parsed.warnings);
   log.events_ = std::move(parsed.events);
   return log;
+}
+
+Result<UnverifiedEventLog> ParseEventLog(ByteView data, const ParseOptions& options) {
+  VOUCH_RETURN_IF_ERROR(CheckSize(data, options));
+  return ParseEventLog(std::make_shared<const Bytes>(data.begin(), data.end()), options);
 }
 
 }  // namespace vouch::eventlog

@@ -40,15 +40,27 @@
 //     10.4.5.3): only on PCR 0 with 17 bytes of data; the first one counts,
 //     others are ignored with a warning.
 // Warnings are capped at 64 (then "further warnings suppressed").
+//
+// Zero copy and lifetimes: the log shares ownership of the input bytes (one
+// std::shared_ptr<const Bytes>); Event::data and EventDigest::digest are
+// views into that buffer and an Event's digests live inline, so parsing
+// allocates nothing per event. An Event's views are valid while the
+// UnverifiedEventLog or VerifiedEvents (replay.h) it came from, or a copy of
+// either, is alive: keep the log, not loose Event copies. Thread safety: a
+// parsed log is immutable and may be read from several threads.
 #ifndef VOUCH_CORE_EVENTLOG_EVENT_LOG_H_
 #define VOUCH_CORE_EVENTLOG_EVENT_LOG_H_
 
+#include <array>
 #include <cstdint>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/base/bytes.h"
+#include "core/base/check.h"
 #include "core/base/hash_alg.h"
 #include "core/base/status.h"
 
@@ -104,12 +116,50 @@ std::string EventTypeName(uint32_t type);
 // Windows logs (WBCL) carry events for PCR index 0xFFFFFFFF: never extended.
 inline constexpr uint32_t kPcrNotExtended = 0xFFFFFFFF;
 
+// One bank's digest of an event: a view into the log's buffer.
 struct EventDigest {
-  HashAlg alg;
-  Bytes digest;
+  HashAlg alg = HashAlg::kSha1;
+  ByteView digest;
 };
 
-// One event as it appears in the log. Nothing in it is verified.
+// The digests of one event, stored inline (no allocation): at most one per
+// hash algorithm Vouch knows, which is all the parser keeps. A vector-like
+// subset: size, empty, iteration, operator[], push_back.
+class EventDigests {
+ public:
+  static constexpr size_t kCapacity = std::size(kAllHashAlgs);
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const EventDigest* begin() const { return items_.data(); }
+  const EventDigest* end() const { return items_.data() + size_; }
+  EventDigest* begin() { return items_.data(); }
+  EventDigest* end() { return items_.data() + size_; }
+  // Precondition: i < size() (VOUCH_CHECK).
+  const EventDigest& operator[](size_t i) const {
+    VOUCH_CHECK(i < size_);
+    return items_[i];
+  }
+  EventDigest& operator[](size_t i) {
+    VOUCH_CHECK(i < size_);
+    return items_[i];
+  }
+  // Precondition: size() < kCapacity (VOUCH_CHECK). The parser never exceeds
+  // it (known algorithms only, each once); only trusted code reaches this.
+  void push_back(const EventDigest& d) {
+    VOUCH_CHECK(size_ < kCapacity);
+    items_[size_++] = d;
+  }
+
+ private:
+  std::array<EventDigest, kCapacity> items_{};
+  size_t size_ = 0;
+};
+
+// One event as it appears in the log. Nothing in it is verified. Cheap to
+// copy (no heap storage); `data` and the digests are views into the buffer
+// of the log it came from, valid while that UnverifiedEventLog or the
+// VerifiedEvents holding it is alive.
 struct Event {
   size_t index = 0;   // position in the log, 0-based, counting the Spec ID event
   size_t offset = 0;  // byte offset of the event header
@@ -120,11 +170,11 @@ struct Event {
   // known from the Spec ID event) and reported in warnings. The first event
   // (TCG_PCR_EVENT layout) has its SHA-1 digest here, all zero for the Spec
   // ID event.
-  std::vector<EventDigest> digests;
-  Bytes data;
+  EventDigests digests;
+  ByteView data;
 
-  // The digest for `alg`, or nullptr.
-  const Bytes* DigestFor(HashAlg alg) const;
+  // The digest for `alg`, or nullptr. Points into this Event.
+  const ByteView* DigestFor(HashAlg alg) const;
 };
 
 struct SpecIdAlgorithm {
@@ -168,10 +218,17 @@ class UnverifiedEventLog {
 
   // Every event including EV_NO_ACTION ones. Unverified: for display,
   // replay and debugging only; policy code must use VerifiedEvents.
+  // Events view buffer(): copies of them are valid while this log (or a
+  // copy of it, or VerifiedEvents made from it) is alive.
   const std::vector<Event>& EventsUnverifiedForDebug() const { return events_; }
 
+  // The input bytes the events view (shared by copies of this log).
+  const std::shared_ptr<const Bytes>& buffer() const { return buffer_; }
+
  private:
-  friend Result<UnverifiedEventLog> ParseEventLog(ByteView data, const ParseOptions& options);
+  friend Result<UnverifiedEventLog> ParseEventLog(std::shared_ptr<const Bytes> data,
+                                                  const ParseOptions& options);
+  std::shared_ptr<const Bytes> buffer_;
   LogFormat format_ = LogFormat::kSha1Legacy;
   std::optional<SpecId> spec_id_;
   std::vector<HashAlg> banks_;
@@ -181,9 +238,16 @@ class UnverifiedEventLog {
   std::vector<Event> events_;
 };
 
-// Parses a whole log. InvalidArgument (with offset, event index and field)
-// for truncated, oversized or inconsistent input; an empty input is
-// InvalidArgument too.
+// Parses a whole log in place, without copying: the log keeps `data` alive
+// and its events view it. InvalidArgument (with offset, event index and
+// field) for truncated, oversized or inconsistent input; an empty input (or a
+// null `data`) is InvalidArgument too.
+Result<UnverifiedEventLog> ParseEventLog(std::shared_ptr<const Bytes> data,
+                                         const ParseOptions& options = {});
+
+// Same, for bytes the caller owns: copies them once into a shared buffer
+// (after the size checks) and parses that. Prefer the overload above when
+// the bytes are already in a Bytes the caller can hand over.
 Result<UnverifiedEventLog> ParseEventLog(ByteView data, const ParseOptions& options = {});
 
 }  // namespace vouch::eventlog

@@ -12,8 +12,10 @@ namespace vouch::eventlog {
 
 // The only way to build VerifiedEvents (declared a friend in replay.h).
 struct ReplayAccess {
-  static VerifiedEvents Make(std::vector<Event> events, std::set<uint32_t> pcrs) {
+  static VerifiedEvents Make(std::shared_ptr<const Bytes> buffer, std::vector<Event> events,
+                             std::set<uint32_t> pcrs) {
     VerifiedEvents v;
+    v.buffer_ = std::move(buffer);
     v.events_ = std::move(events);
     v.verified_pcrs_ = std::move(pcrs);
     return v;
@@ -198,7 +200,7 @@ Result<ReplayResult> Replay(const UnverifiedEventLog& log, const tpm::VerifiedPc
   for (const Event& ev : log.EventsUnverifiedForDebug()) {
     if (IsExtended(ev) && verified.count(ev.pcr) != 0) events.push_back(ev);
   }
-  result.verified = ReplayAccess::Make(std::move(events), std::move(verified));
+  result.verified = ReplayAccess::Make(log.buffer(), std::move(events), std::move(verified));
   return result;
 }
 

@@ -11,9 +11,15 @@
 // does). Banks this build cannot hash (SM3) are parsed but not replayed.
 // Replaying allocates nothing per event (fixed-size PCR state); all functions
 // are thread-safe.
+//
+// Lifetimes: an Event's views are valid while the UnverifiedEventLog or
+// VerifiedEvents it came from is alive. VerifiedEvents shares ownership of
+// the buffer of the log it was made from, so it stays valid after that log
+// is gone.
 #ifndef VOUCH_CORE_EVENTLOG_REPLAY_H_
 #define VOUCH_CORE_EVENTLOG_REPLAY_H_
 
+#include <memory>
 #include <optional>
 #include <set>
 #include <vector>
@@ -34,7 +40,8 @@ Result<tpm::PcrValues> ComputePcrs(const UnverifiedEventLog& log);
 // Events whose every recorded bank digest is covered by a matching quoted PCR:
 // the extended events (in log order) on PCRs in verified_pcrs(). EV_NO_ACTION
 // events (whose data no PCR covers) and PCR 0xFFFFFFFF events are never
-// included, even on a verified PCR.
+// included, even on a verified PCR. Holds the log's buffer: its events (and
+// copies of them) are valid while this object, or a copy, is alive.
 class VerifiedEvents {
  public:
   const std::vector<Event>& events() const { return events_; }
@@ -43,6 +50,7 @@ class VerifiedEvents {
 
  private:
   friend struct ReplayAccess;
+  std::shared_ptr<const Bytes> buffer_;  // what events_ view
   std::vector<Event> events_;
   std::set<uint32_t> verified_pcrs_;
 };

@@ -17,6 +17,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -90,7 +91,8 @@ Result<Bytes> ReadLogFile(const std::string& path) {
 
 Result<eventlog::UnverifiedEventLog> LoadLog(const std::string& path) {
   VOUCH_ASSIGN_OR_RETURN(Bytes data, ReadLogFile(path));
-  return eventlog::ParseEventLog(data);
+  // The log keeps the file's bytes and views them (no second copy).
+  return eventlog::ParseEventLog(std::make_shared<const Bytes>(std::move(data)));
 }
 
 // Prints "vouch-policy: eventlog <cmd>: FILE: message" on stderr and returns

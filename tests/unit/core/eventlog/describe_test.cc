@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -77,12 +78,25 @@ constexpr std::string_view kCertSha256 = "c1c41626-504c-4092-aca9-41f936934328";
 constexpr std::string_view kMicrosoft = "77fa9abd-0359-4d32-bd60-28f4e78f784b";
 constexpr std::string_view kDiskGuid = "1a504613-19b5-4b44-a83d-d926d40daa1c";
 
-Event Ev(uint32_t type, ByteView data, uint32_t pcr = 0) {
-  Event e;
-  e.type = type;
-  e.pcr = pcr;
-  e.data = ToBytes(data);
-  return e;
+// A hand-built Event with its own backing storage (an Event only views its
+// data); converts to the Event for DescribeEvent. Copies share the storage.
+class OwnedEvent {
+ public:
+  OwnedEvent(uint32_t type, ByteView data, uint32_t pcr)
+      : storage_(std::make_shared<const Bytes>(data.begin(), data.end())) {
+    event_.type = type;
+    event_.pcr = pcr;
+    event_.data = *storage_;
+  }
+  operator const Event&() const { return event_; }  // NOLINT: convenience in tests
+
+ private:
+  std::shared_ptr<const Bytes> storage_;
+  Event event_;
+};
+
+OwnedEvent Ev(uint32_t type, ByteView data, uint32_t pcr = 0) {
+  return OwnedEvent(type, data, pcr);
 }
 
 Bytes Variable(std::string_view guid, std::string_view name, ByteView value) {
@@ -723,7 +737,7 @@ TEST(DescribeFixturesTest, EveryEventOfEveryLogIsDescribed) {
       if (e.data.size() < 600) {
         for (size_t n = 0; n < e.data.size(); ++n) {
           Event cut = e;
-          cut.data.resize(n);
+          cut.data = e.data.first(n);
           ExpectWellFormed(DescribeEvent(cut));
         }
       }

@@ -3,7 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -77,11 +80,11 @@ TEST(ParseEventLogTest, ParsesCryptoAgileLog) {
   const Event& app = events[3];
   EXPECT_EQ(app.pcr, 4u);
   EXPECT_EQ(app.type, kEvEfiBootServicesApplication);
-  EXPECT_EQ(app.data, ToBytes("app"));
+  EXPECT_EQ(ToBytes(app.data), ToBytes("app"));
   ASSERT_EQ(app.digests.size(), 2u);
   EXPECT_EQ(app.digests[0].alg, HashAlg::kSha1);
   ASSERT_NE(app.DigestFor(HashAlg::kSha256), nullptr);
-  EXPECT_EQ(*app.DigestFor(HashAlg::kSha256),
+  EXPECT_EQ(ToBytes(*app.DigestFor(HashAlg::kSha256)),
             LogBuilder::DigestOf(kAlgSha256, 32, AsBytes(std::string_view("app"))));
   EXPECT_EQ(app.DigestFor(HashAlg::kSha384), nullptr);
 }
@@ -98,7 +101,7 @@ TEST(ParseEventLogTest, ParsesSha1LegacyLog) {
   EXPECT_EQ(ev.type, kEvEfiVariableDriverConfig);
   EXPECT_EQ(ev.offset, b.starts()[1]);
   ASSERT_EQ(ev.digests.size(), 1u);
-  EXPECT_EQ(ev.digests[0].digest,
+  EXPECT_EQ(ToBytes(ev.digests[0].digest),
             LogBuilder::DigestOf(kAlgSha1, 20, AsBytes(std::string_view("secureboot"))));
 }
 
@@ -288,7 +291,7 @@ TEST(ParseEventLogTest, SkipsUnknownSpecIdAlgorithmWithWarning) {
   const Event& ev = log.EventsUnverifiedForDebug()[2];
   ASSERT_EQ(ev.digests.size(), 2u);
   EXPECT_EQ(ev.digests[1].alg, HashAlg::kSha256);
-  EXPECT_EQ(ev.digests[1].digest,
+  EXPECT_EQ(ToBytes(ev.digests[1].digest),
             LogBuilder::DigestOf(kAlgSha256, 32, AsBytes(std::string_view("sep"))));
   EXPECT_EQ(log.spec_id()->algorithms.size(), 3u);
 }
@@ -477,6 +480,73 @@ TEST(EventTypeNameTest, FormatsUnknownTypes) {
 TEST(LogFormatNameTest, NamesFormats) {
   EXPECT_EQ(LogFormatName(LogFormat::kCryptoAgile), "crypto-agile");
   EXPECT_EQ(LogFormatName(LogFormat::kSha1Legacy), "sha1-legacy");
+}
+
+// Whether `v` lies inside `buffer`.
+bool ViewsInto(ByteView v, const Bytes& buffer) {
+  return v.data() >= buffer.data() && v.data() + v.size() <= buffer.data() + buffer.size();
+}
+
+TEST(ParseEventLogTest, SharedBufferOverloadParsesInPlace) {
+  auto buffer = std::make_shared<const Bytes>(SmallAgileLog().bytes());
+  ASSERT_OK_AND_ASSIGN(UnverifiedEventLog log, ParseEventLog(buffer));
+  EXPECT_EQ(log.buffer(), buffer);
+  for (const Event& ev : log.EventsUnverifiedForDebug()) {
+    EXPECT_TRUE(ViewsInto(ev.data, *buffer)) << "event " << ev.index;
+    for (const EventDigest& d : ev.digests) {
+      EXPECT_TRUE(ViewsInto(d.digest, *buffer)) << "event " << ev.index;
+    }
+  }
+}
+
+TEST(ParseEventLogTest, ByteViewOverloadCopiesInputIntoSharedBuffer) {
+  Bytes bytes = SmallAgileLog().bytes();
+  ASSERT_OK_AND_ASSIGN(UnverifiedEventLog log, ParseEventLog(ByteView(bytes)));
+  ASSERT_NE(log.buffer(), nullptr);
+  EXPECT_EQ(*log.buffer(), bytes);
+  std::fill(bytes.begin(), bytes.end(), uint8_t{0});  // the log no longer needs them
+  const Event& app = log.EventsUnverifiedForDebug()[3];
+  EXPECT_TRUE(ViewsInto(app.data, *log.buffer()));
+  EXPECT_EQ(ToBytes(app.data), ToBytes("app"));
+}
+
+TEST(ParseEventLogTest, CopiedLogKeepsEventsValidAfterOriginalIsGone) {
+  std::optional<UnverifiedEventLog> copy;
+  {
+    ASSERT_OK_AND_ASSIGN(UnverifiedEventLog log, ParseEventLog(SmallAgileLog().bytes()));
+    copy = log;
+    EXPECT_EQ(copy->buffer(), log.buffer());
+  }
+  const Event& app = copy->EventsUnverifiedForDebug()[3];
+  EXPECT_EQ(ToBytes(app.data), ToBytes("app"));
+  ASSERT_NE(app.DigestFor(HashAlg::kSha256), nullptr);
+  EXPECT_EQ(ToBytes(*app.DigestFor(HashAlg::kSha256)),
+            LogBuilder::DigestOf(kAlgSha256, 32, AsBytes(std::string_view("app"))));
+}
+
+TEST(ParseEventLogTest, RejectsNullBuffer) {
+  EXPECT_THAT(ParseEventLog(std::shared_ptr<const Bytes>()),
+              StatusIs(Code::kInvalidArgument, HasSubstr("empty")));
+}
+
+TEST(EventDigestsTest, HoldsOneDigestPerKnownAlgorithmInline) {
+  const Bytes storage(64, 0xAB);
+  EventDigests digests;
+  EXPECT_TRUE(digests.empty());
+  for (HashAlg alg : kAllHashAlgs) {
+    digests.push_back({alg, ByteView(storage).first(DigestSize(alg))});
+  }
+  ASSERT_EQ(digests.size(), EventDigests::kCapacity);
+  EXPECT_EQ(digests[4].alg, HashAlg::kSm3_256);
+  size_t n = 0;
+  for (const EventDigest& d : digests) n += d.digest.size();
+  EXPECT_EQ(n, 20u + 32 + 48 + 64 + 32);
+}
+
+TEST(EventDigestsDeathTest, PushBeyondCapacityIsABug) {
+  EventDigests digests;
+  for (HashAlg alg : kAllHashAlgs) digests.push_back({alg, {}});
+  EXPECT_DEATH(digests.push_back({HashAlg::kSha1, {}}), "size_ < kCapacity");
 }
 
 }  // namespace

@@ -603,7 +603,7 @@ TEST(FixtureLogsTest, AgreesWithGuardParsedEvents) {
       EXPECT_EQ(e.at("Type").get<uint32_t>(), ev.type) << "event " << ev.index;
       auto data = Base64Decode(e.at("Data").get<std::string>());
       ASSERT_TRUE(data.has_value()) << "event " << ev.index;
-      EXPECT_EQ(*data, ev.data) << "event " << ev.index;
+      EXPECT_EQ(*data, ToBytes(ev.data)) << "event " << ev.index;
       EXPECT_TRUE(e.at("Digest").is_null());
     }
   }

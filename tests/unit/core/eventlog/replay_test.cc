@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "core/crypto/digest.h"
@@ -282,6 +284,21 @@ TEST(ReplayTest, NeverVerifiesPcrFfffffffEvents) {
   ASSERT_OK_AND_ASSIGN(ReplayResult r, Replay(Parse(b), Quote(tpm::PcrValues())));
   EXPECT_THAT(r.findings, IsEmpty());
   EXPECT_THAT(r.verified.events(), IsEmpty());
+}
+
+TEST(ReplayTest, VerifiedEventsStayValidAfterTheLogIsGone) {
+  std::optional<ReplayResult> r;
+  {
+    auto buffer = std::make_shared<const Bytes>(ThreePcrLog().bytes());
+    ASSERT_OK_AND_ASSIGN(UnverifiedEventLog log, ParseEventLog(std::move(buffer)));
+    ASSERT_OK_AND_ASSIGN(ReplayResult result, Replay(log, Quote(ExpectedThreePcr())));
+    r = std::move(result);
+  }
+  ASSERT_EQ(r->verified.events().size(), 5u);
+  const Event& app = r->verified.events()[2];
+  EXPECT_EQ(ToBytes(app.data), ToBytes("app"));
+  ASSERT_NE(app.DigestFor(HashAlg::kSha256), nullptr);
+  EXPECT_EQ(ToBytes(*app.DigestFor(HashAlg::kSha256)), DigestOfText(HashAlg::kSha256, "app"));
 }
 
 }  // namespace
