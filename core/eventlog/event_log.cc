@@ -75,10 +75,11 @@ struct EventContext {
   }
 };
 
-// The parser's position in the whole log, with unchecked little-endian reads
-// that Parser guards with one bounds check each (the hot path reads a few
-// integers per event, so ByteReader's second check and out-of-line calls
-// would cost more than the rest of the parse).
+// The parser's position in the whole log, with unchecked little-endian reads.
+// Parser precedes each read with one explicit bounds check that returns
+// Truncated (naming the field); the hot path reads a few integers per event,
+// and ByteReader's second check, out-of-line calls and Result wrapping cost
+// more than the rest of the parse.
 class Cursor {
  public:
   explicit Cursor(ByteView data) : data_(data) {}
@@ -144,18 +145,6 @@ class Parser {
                  "need " + std::to_string(need) + " bytes for " + std::string(field) + ", " +
                      std::to_string(reader_.remaining()) + " left");
   }
-  Result<uint32_t> ReadU32(const EventContext& ctx, std::string_view field) {
-    if (reader_.remaining() < 4) return Truncated(ctx, 4, field);
-    return reader_.U32LeUnchecked();
-  }
-  Result<uint16_t> ReadU16(const EventContext& ctx, std::string_view field) {
-    if (reader_.remaining() < 2) return Truncated(ctx, 2, field);
-    return reader_.U16LeUnchecked();
-  }
-  Result<ByteView> Take(const EventContext& ctx, size_t n, std::string_view field) {
-    if (reader_.remaining() < n) return Truncated(ctx, n, field);
-    return reader_.TakeUnchecked(n);
-  }
 
   bool WarningsFull() const { return log_.warnings.size() > kMaxWarnings; }
   void Warn(std::string message) {
@@ -213,8 +202,10 @@ bool Parser::IsPaddingFrom(size_t pos) {
 Status Parser::ParseHeaderAndCheckPcr(EventContext& ctx, Event& ev) {
   ev.index = ctx.index;
   ev.offset = reader_.offset();
-  VOUCH_ASSIGN_OR_RETURN(ev.pcr, ReadU32(ctx, "PCR index"));
-  VOUCH_ASSIGN_OR_RETURN(ev.type, ReadU32(ctx, "event type"));
+  if (reader_.remaining() < 4) return Truncated(ctx, 4, "PCR index");
+  ev.pcr = reader_.U32LeUnchecked();
+  if (reader_.remaining() < 4) return Truncated(ctx, 4, "event type");
+  ev.type = reader_.U32LeUnchecked();
   ctx.has_header = true;
   ctx.pcr = ev.pcr;
   ctx.type = ev.type;
@@ -232,7 +223,8 @@ Status Parser::ParseHeaderAndCheckPcr(EventContext& ctx, Event& ev) {
 
 Status Parser::ParseEventData(EventContext& ctx, Event& ev) {
   const size_t size_offset = reader_.offset();
-  VOUCH_ASSIGN_OR_RETURN(uint32_t size, ReadU32(ctx, "event data size"));
+  if (reader_.remaining() < 4) return Truncated(ctx, 4, "event data size");
+  const uint32_t size = reader_.U32LeUnchecked();
   if (size > reader_.remaining()) {
     return Error(size_offset, ctx,
                  "event data size " + std::to_string(size) + " exceeds remaining " +
@@ -243,7 +235,7 @@ Status Parser::ParseEventData(EventContext& ctx, Event& ev) {
                  "event data size " + std::to_string(size) + " exceeds the limit of " +
                      std::to_string(options_.max_event_data) + " bytes");
   }
-  VOUCH_ASSIGN_OR_RETURN(ev.data, Take(ctx, size, "event data"));
+  ev.data = reader_.TakeUnchecked(size);  // size <= remaining, checked above
   return Status::Ok();
 }
 
@@ -255,7 +247,8 @@ Status Parser::ParseFirstEvent() {
   Event& ev = log_.events.emplace_back();
   EventContext ctx;
   VOUCH_RETURN_IF_ERROR(ParseHeaderAndCheckPcr(ctx, ev));
-  VOUCH_ASSIGN_OR_RETURN(ByteView digest, Take(ctx, kSha1Size, "sha1 digest"));
+  if (reader_.remaining() < kSha1Size) return Truncated(ctx, kSha1Size, "sha1 digest");
+  const ByteView digest = reader_.TakeUnchecked(kSha1Size);
   const size_t data_offset = reader_.offset() + 4;
   VOUCH_RETURN_IF_ERROR(ParseEventData(ctx, ev));
   ev.digests.push_back({HashAlg::kSha1, digest});
@@ -353,7 +346,8 @@ Status Parser::ParseAgileEvent(Event& ev) {
   ctx.index = log_.events.size() - 1;
   VOUCH_RETURN_IF_ERROR(ParseHeaderAndCheckPcr(ctx, ev));
   const size_t count_offset = reader_.offset();
-  VOUCH_ASSIGN_OR_RETURN(uint32_t count, ReadU32(ctx, "digest count"));
+  if (reader_.remaining() < 4) return Truncated(ctx, 4, "digest count");
+  const uint32_t count = reader_.U32LeUnchecked();
   if (count > kMaxAlgorithms) {
     return Error(
         count_offset, ctx,
@@ -361,7 +355,8 @@ Status Parser::ParseAgileEvent(Event& ev) {
   }
   for (uint32_t i = 0; i < count; ++i) {
     const size_t alg_offset = reader_.offset();
-    VOUCH_ASSIGN_OR_RETURN(uint16_t id, ReadU16(ctx, "digest algorithm"));
+    if (reader_.remaining() < 2) return Truncated(ctx, 2, "digest algorithm");
+    const uint16_t id = reader_.U16LeUnchecked();
     const DeclaredAlg* declared = nullptr;
     for (const DeclaredAlg& d : declared_) {
       if (d.id == id) {
@@ -376,7 +371,8 @@ Status Parser::ParseAgileEvent(Event& ev) {
           "digest algorithm " + Hex16(id) + " is neither known nor declared in the Spec ID event");
     }
     const size_t size = declared ? declared->size : DigestSize(*alg);
-    VOUCH_ASSIGN_OR_RETURN(ByteView digest, Take(ctx, size, "digest"));
+    if (reader_.remaining() < size) return Truncated(ctx, size, "digest");
+    const ByteView digest = reader_.TakeUnchecked(size);
     if (!alg) continue;  // declared but unknown: warned about once, at the Spec ID event
     if (!declared) {
       if (!WarningsFull()) {
@@ -409,7 +405,8 @@ Status Parser::ParseLegacyEvent(Event& ev) {
   EventContext ctx;
   ctx.index = log_.events.size() - 1;
   VOUCH_RETURN_IF_ERROR(ParseHeaderAndCheckPcr(ctx, ev));
-  VOUCH_ASSIGN_OR_RETURN(ByteView digest, Take(ctx, kSha1Size, "sha1 digest"));
+  if (reader_.remaining() < kSha1Size) return Truncated(ctx, kSha1Size, "sha1 digest");
+  const ByteView digest = reader_.TakeUnchecked(kSha1Size);
   ev.digests.push_back({HashAlg::kSha1, digest});
   return ParseEventData(ctx, ev);
 }
