@@ -78,6 +78,11 @@ Result<Tpm2ToolsPcrs> ParseTpm2ToolsSerializedPcrs(ByteView data) {
   Tpm2ToolsPcrs out;
   VOUCH_ASSIGN_OR_RETURN(out.selection, ReadSelectionList(r));
   VOUCH_ASSIGN_OR_RETURN(uint32_t lists, r.U32Le("TPML_DIGEST list count"));
+  if (lists <= kMaxDigestLists && r.remaining() > lists * kDigestListSize) {
+    return InvalidArgumentError("serialized PCR file: trailing " +
+                                std::to_string(r.remaining() - lists * kDigestListSize) +
+                                " bytes after " + std::to_string(lists) + " digest lists");
+  }
   if (lists > kMaxDigestLists || r.remaining() != lists * kDigestListSize) {
     return InvalidArgumentError("serialized PCR file: " + std::to_string(lists) +
                                 " digest lists need " + std::to_string(lists * kDigestListSize) +

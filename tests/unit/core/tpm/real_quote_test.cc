@@ -9,7 +9,7 @@
 #include "core/tpm/quote.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/unit/core/tpm/pcrs_file.h"
+#include "policy/cli/tpm2_tools_format.h"
 
 namespace vouch::tpm {
 namespace {
@@ -17,8 +17,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::ParseTpm2ToolsPcrs;
-using testing::Tpm2ToolsPcrs;
+using ::vouch::cli::ParseTpm2ToolsSerializedPcrs;
+using ::vouch::cli::Tpm2ToolsPcrs;
 using vouch::testing::ReadFileBytes;
 using vouch::testing::ReadFileText;
 using vouch::testing::StatusIs;
@@ -49,7 +49,7 @@ StoredQuote Load(const std::string& name) {
   q.ak_name = bytes("ak.name");
   q.evidence.attest = bytes("quote.msg");
   q.evidence.signature = bytes("quote.sig");
-  auto pcrs = ParseTpm2ToolsPcrs(bytes("pcrs.out"));
+  auto pcrs = ParseTpm2ToolsSerializedPcrs(bytes("pcrs.out"));
   VOUCH_CHECK(pcrs.has_value());
   q.pcrs = *std::move(pcrs);
   q.evidence.pcrs = q.pcrs.values;
@@ -158,7 +158,7 @@ INSTANTIATE_TEST_SUITE_P(Stored, SwtpmQuoteTest, ::testing::Values("swtpm-rsa", 
 TEST(ParseTpm2ToolsPcrsTest, ReadsSelectionAndValuesOfStoredFile) {
   auto bytes = ReadFileBytes(QuotesDir() / "swtpm-rsa" / "pcrs.out");
   ASSERT_TRUE(bytes.has_value());
-  ASSERT_OK_AND_ASSIGN(Tpm2ToolsPcrs pcrs, ParseTpm2ToolsPcrs(*bytes));
+  ASSERT_OK_AND_ASSIGN(Tpm2ToolsPcrs pcrs, ParseTpm2ToolsSerializedPcrs(*bytes));
   EXPECT_EQ(pcrs.selection, AllPcrs());
   EXPECT_EQ(pcrs.values.banks().at(HashAlg::kSha1).size(), 24u);
   EXPECT_EQ(pcrs.values.banks().at(HashAlg::kSha256).size(), 24u);
@@ -172,12 +172,12 @@ TEST(ParseTpm2ToolsPcrsTest, RejectsTruncatedAndTrailingInput) {
   auto bytes = ReadFileBytes(QuotesDir() / "swtpm-rsa" / "pcrs.out");
   ASSERT_TRUE(bytes.has_value());
   for (size_t n : {size_t{0}, size_t{131}, size_t{135}, bytes->size() - 1}) {
-    EXPECT_THAT(ParseTpm2ToolsPcrs(ByteView(*bytes).first(n)), StatusIs(Code::kInvalidArgument))
+    EXPECT_THAT(ParseTpm2ToolsSerializedPcrs(ByteView(*bytes).first(n)), StatusIs(Code::kInvalidArgument))
         << n;
   }
   Bytes longer = *bytes;
   longer.push_back(0);
-  EXPECT_THAT(ParseTpm2ToolsPcrs(longer), StatusIs(Code::kInvalidArgument, HasSubstr("trailing")));
+  EXPECT_THAT(ParseTpm2ToolsSerializedPcrs(longer), StatusIs(Code::kInvalidArgument, HasSubstr("trailing")));
 }
 
 }  // namespace
