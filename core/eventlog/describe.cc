@@ -848,6 +848,9 @@ class Describer {
   Status Separator();
   Status CrtmVersion();
   Status TextOrHex(std::string_view fallback_kind);
+  // Printable data becomes a "text" field, anything else hex under `hex_key`;
+  // sets the summary either way.
+  Status PlainTextOrHex(std::string_view hex_key);
   Status PostCode();
   Status NoAction();
   Status SpecId03(ByteReader& r);
@@ -1302,15 +1305,7 @@ Status Describer::Separator() {
       return Status();
     }
   }
-  if (LooksLikeText(data_)) {
-    std::string text = Utf8Text(data_);
-    Add("text", text);
-    summary_ = Quote(text);
-    return Status();
-  }
-  Add("value", HexBounded(data_));
-  summary_ = HexBounded(data_, kSummaryHexBytes);
-  return Status();
+  return PlainTextOrHex("value");
 }
 
 // EV_S_CRTM_VERSION (PFP 1.05, section 10.4.1): a NUL-terminated UCS-2 string
@@ -1339,6 +1334,18 @@ Status Describer::CrtmVersion() {
 
 // Strings (EV_EFI_ACTION, EV_ACTION, EV_IPL, ...): printable UTF-8/ASCII,
 // trailing NULs trimmed, or printable UTF-16LE (systemd-boot); else hex.
+Status Describer::PlainTextOrHex(std::string_view hex_key) {
+  if (LooksLikeText(data_)) {
+    std::string text = Utf8Text(data_);
+    Add("text", text);
+    summary_ = Quote(text);
+    return Status();
+  }
+  Add(std::string(hex_key), HexBounded(data_));
+  summary_ = HexBounded(data_, kSummaryHexBytes);
+  return Status();
+}
+
 Status Describer::TextOrHex(std::string_view fallback_kind) {
   if (data_.empty()) {
     d_.kind = "empty";
@@ -1607,15 +1614,7 @@ Status Describer::Txt() {
     summary_ = "value " + HexNum(v);
     return Status();
   }
-  if (LooksLikeText(data_)) {
-    std::string text = Utf8Text(data_);
-    Add("text", text);
-    summary_ = Quote(text);
-    return Status();
-  }
-  Add("data", HexBounded(data_));
-  summary_ = HexBounded(data_, kSummaryHexBytes);
-  return Status();
+  return PlainTextOrHex("data");
 }
 
 // tboot's own events (0x501) carry no data: the digest identifies what was
