@@ -88,8 +88,8 @@ int main(int argc, char** argv) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
 
   std::printf("Event-log parse+replay vs raw OpenSSL extends (same process, median of rounds)\n");
-  std::printf("%-52s %7s %7s %11s %11s %7s\n", "log", "events", "extends", "openssl_us",
-              "vouch_us", "ratio");
+  std::printf("%-52s %7s %7s %11s %11s %7s\n", "log", "events", "extends", "openssl_us", "vouch_us",
+              "ratio");
   double log_sum = 0;
   int n = 0;
   double worst = 0;
@@ -132,8 +132,8 @@ int main(int argc, char** argv) {
       if (!pcrs.has_value()) std::abort();
     };
     vouch::bench::RatioResult r = vouch::bench::MeasureRatio(baseline, subject, 11, 30);
-    std::printf("%-52s %7zu %7zu %11.1f %11.1f %7.2f\n", path.filename().c_str(),
-                parsed->size(), ops.size(), r.baseline_ns / 1000, r.subject_ns / 1000, r.ratio);
+    std::printf("%-52s %7zu %7zu %11.1f %11.1f %7.2f\n", path.filename().c_str(), parsed->size(),
+                ops.size(), r.baseline_ns / 1000, r.subject_ns / 1000, r.ratio);
     log_sum += std::log(r.ratio);
     worst = std::max(worst, r.ratio);
     ++n;

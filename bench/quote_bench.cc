@@ -68,9 +68,9 @@ Setup Make(bool ecc) {
   TPM2B_PUBLIC pub{};
   TPMT_PUBLIC& area = pub.publicArea;
   area.nameAlg = TPM2_ALG_SHA256;
-  area.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
-                          TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-                          TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH;
+  area.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_FIXEDTPM |
+                          TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                          TPMA_OBJECT_USERWITHAUTH;
   if (ecc) {
     area.type = TPM2_ALG_ECC;
     area.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;

@@ -10,8 +10,8 @@ namespace vouch::internal {
                               std::string_view detail = {});
 }  // namespace vouch::internal
 
-#define VOUCH_CHECK(cond)                                               \
-  do {                                                                  \
+#define VOUCH_CHECK(cond)                                                   \
+  do {                                                                      \
     if (!(cond)) ::vouch::internal::CheckFailed(__FILE__, __LINE__, #cond); \
   } while (0)
 

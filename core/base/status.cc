@@ -61,7 +61,9 @@ Status NotFoundError(std::string m) { return Status(Code::kNotFound, std::move(m
 Status FailedPreconditionError(std::string m) {
   return Status(Code::kFailedPrecondition, std::move(m));
 }
-Status PermissionDeniedError(std::string m) { return Status(Code::kPermissionDenied, std::move(m)); }
+Status PermissionDeniedError(std::string m) {
+  return Status(Code::kPermissionDenied, std::move(m));
+}
 Status UnauthenticatedError(std::string m) { return Status(Code::kUnauthenticated, std::move(m)); }
 Status UnavailableError(std::string m) { return Status(Code::kUnavailable, std::move(m)); }
 Status DataLossError(std::string m) { return Status(Code::kDataLoss, std::move(m)); }

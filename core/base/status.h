@@ -98,13 +98,13 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& value) : data_(std::in_place_index<0>, value) {}  // NOLINT: implicit
+  Result(const T& value) : data_(std::in_place_index<0>, value) {}        // NOLINT: implicit
   Result(T&& value) : data_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Status> &&
-             !std::is_same_v<std::decay_t<U>, Result<T>>)
-  Result(U&& value) : data_(std::in_place_index<0>, T(std::forward<U>(value))) {}  // NOLINT
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Status> && !std::is_same_v<std::decay_t<U>, Result<T>>)
+      Result(U&& value)
+      : data_(std::in_place_index<0>, T(std::forward<U>(value))) {}           // NOLINT
   Result(Status status) : data_(std::in_place_index<1>, std::move(status)) {  // NOLINT: implicit
     VOUCH_CHECK(!std::get<1>(data_).ok());
   }
@@ -174,15 +174,15 @@ Status AsStatus(const Result<T>& r) {
 
 // Returns the Status of `expr` (a Status or Result) from the enclosing
 // function when it is not OK.
-#define VOUCH_RETURN_IF_ERROR(expr)                                       \
-  do {                                                                    \
+#define VOUCH_RETURN_IF_ERROR(expr)                                      \
+  do {                                                                   \
     ::vouch::Status vouch_status_ = ::vouch::internal::AsStatus((expr)); \
-    if (!vouch_status_.ok()) return vouch_status_;                        \
+    if (!vouch_status_.ok()) return vouch_status_;                       \
   } while (0)
 
 // Like VOUCH_RETURN_IF_ERROR, prepending "context: " to the message.
-#define VOUCH_RETURN_IF_ERROR_CTX(expr, context)                          \
-  do {                                                                    \
+#define VOUCH_RETURN_IF_ERROR_CTX(expr, context)                         \
+  do {                                                                   \
     ::vouch::Status vouch_status_ = ::vouch::internal::AsStatus((expr)); \
     if (!vouch_status_.ok()) return vouch_status_.WithContext(context);  \
   } while (0)
@@ -191,14 +191,15 @@ Status AsStatus(const Result<T>& r) {
 // `lhs` may declare a variable: VOUCH_ASSIGN_OR_RETURN(auto x, F());
 #define VOUCH_ASSIGN_OR_RETURN(lhs, rexpr) \
   VOUCH_INTERNAL_ASSIGN_OR_RETURN(VOUCH_INTERNAL_CONCAT(vouch_result_, __LINE__), lhs, rexpr, "")
-#define VOUCH_ASSIGN_OR_RETURN_CTX(lhs, rexpr, context) \
-  VOUCH_INTERNAL_ASSIGN_OR_RETURN(VOUCH_INTERNAL_CONCAT(vouch_result_, __LINE__), lhs, rexpr, context)
-#define VOUCH_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, rexpr, context)                        \
-  auto tmp = (rexpr);                                                                     \
-  if (!tmp.has_value()) {                                                                 \
-    return std::string_view(context).empty() ? std::move(tmp).error()                     \
+#define VOUCH_ASSIGN_OR_RETURN_CTX(lhs, rexpr, context)                                       \
+  VOUCH_INTERNAL_ASSIGN_OR_RETURN(VOUCH_INTERNAL_CONCAT(vouch_result_, __LINE__), lhs, rexpr, \
+                                  context)
+#define VOUCH_INTERNAL_ASSIGN_OR_RETURN(tmp, lhs, rexpr, context)                           \
+  auto tmp = (rexpr);                                                                       \
+  if (!tmp.has_value()) {                                                                   \
+    return std::string_view(context).empty() ? std::move(tmp).error()                       \
                                              : std::move(tmp).error().WithContext(context); \
-  }                                                                                       \
+  }                                                                                         \
   lhs = std::move(tmp).value()
 
 #endif  // VOUCH_CORE_BASE_STATUS_H_

@@ -42,9 +42,8 @@ struct MadeCredential {
 // for non-RSA EKs; `random`'s error if it fails. `random` supplies the seed;
 // the OAEP padding itself draws from OpenSSL's DRBG, so encrypted_secret is
 // never deterministic (credential_blob is, for a fixed seed).
-Result<MadeCredential> MakeCredential(const PublicKey& ek, HashAlg name_alg,
-                                      ByteView object_name, ByteView secret,
-                                      RandomSource& random);
+Result<MadeCredential> MakeCredential(const PublicKey& ek, HashAlg name_alg, ByteView object_name,
+                                      ByteView secret, RandomSource& random);
 
 // KDFa (TPM 2.0 Part 1, section 11.4.10.2, SP800-108 counter mode with HMAC).
 // `label` is used as given (callers include the terminating NUL the TPM uses).

@@ -221,9 +221,7 @@ PublicKey PublicKey::Adopt(EVP_PKEY* pkey) {
   return PublicKey(std::shared_ptr<EVP_PKEY>(pkey, EVP_PKEY_free), type);
 }
 
-KeyType PublicKey::type() const {
-  return type_;
-}
+KeyType PublicKey::type() const { return type_; }
 
 int PublicKey::bits() const { return EVP_PKEY_get_bits(pkey_.get()); }
 
@@ -268,8 +266,8 @@ Result<bool> PublicKey::Verify(SignatureScheme scheme, HashAlg hash, ByteView me
       !ConfigurePadding(pctx, scheme, md)) {
     return internal::OpenSslError(Code::kInternal, "verify init");
   }
-  int rc = EVP_DigestVerify(mctx, signature.data(), signature.size(), message.data(),
-                            message.size());
+  int rc =
+      EVP_DigestVerify(mctx, signature.data(), signature.size(), message.data(), message.size());
   // 0 is a bad signature; negative values are malformed signatures (bad DER,
   // wrong length), which are equally "does not verify".
   ERR_clear_error();

@@ -375,8 +375,7 @@ Result<std::string> NodeText(uint8_t type, uint8_t sub, ByteView body) {
           VOUCH_ASSIGN_OR_RETURN(uint64_t base, r.U64Le("base address"));
           return "BMC(" + HexNum(itype) + "," + HexNum(base) + ")";
         }
-        default:
-          break;
+        default: break;
       }
       break;
     case 0x02:  // ACPI
@@ -385,20 +384,13 @@ Result<std::string> NodeText(uint8_t type, uint8_t sub, ByteView body) {
         VOUCH_ASSIGN_OR_RETURN(uint32_t uid, r.U32Le("_UID"));
         if ((hid & 0xFFFF) == 0x41D0) {
           switch (hid >> 16) {
-            case 0x0A03:
-              return "PciRoot(" + HexNum(uid) + ")";
-            case 0x0A08:
-              return "PcieRoot(" + HexNum(uid) + ")";
-            case 0x0604:
-              return "Floppy(" + HexNum(uid) + ")";
-            case 0x0301:
-              return "Keyboard(" + HexNum(uid) + ")";
-            case 0x0501:
-              return "Serial(" + HexNum(uid) + ")";
-            case 0x0401:
-              return "ParallelPort(" + HexNum(uid) + ")";
-            default:
-              break;
+            case 0x0A03: return "PciRoot(" + HexNum(uid) + ")";
+            case 0x0A08: return "PcieRoot(" + HexNum(uid) + ")";
+            case 0x0604: return "Floppy(" + HexNum(uid) + ")";
+            case 0x0301: return "Keyboard(" + HexNum(uid) + ")";
+            case 0x0501: return "Serial(" + HexNum(uid) + ")";
+            case 0x0401: return "ParallelPort(" + HexNum(uid) + ")";
+            default: break;
           }
         }
         return "Acpi(" + EisaId(hid) + "," + HexNum(uid) + ")";
@@ -504,8 +496,7 @@ Result<std::string> NodeText(uint8_t type, uint8_t sub, ByteView body) {
           }
           return s + ")";
         }
-        case 0x18:
-          return "Uri(" + Utf8Text(body) + ")";
+        case 0x18: return "Uri(" + Utf8Text(body) + ")";
         case 0x19: {
           VOUCH_ASSIGN_OR_RETURN(uint8_t pun, r.U8("target"));
           VOUCH_ASSIGN_OR_RETURN(uint8_t lun, r.U8("LUN"));
@@ -523,8 +514,7 @@ Result<std::string> NodeText(uint8_t type, uint8_t sub, ByteView body) {
           VOUCH_ASSIGN_OR_RETURN(uint8_t slot, r.U8("slot"));
           return "eMMC(" + HexNum(slot) + ")";
         }
-        default:
-          break;
+        default: break;
       }
       break;
     case 0x04:  // Media
@@ -577,8 +567,7 @@ Result<std::string> NodeText(uint8_t type, uint8_t sub, ByteView body) {
           VOUCH_ASSIGN_OR_RETURN(uint64_t end, r.U64Le("end offset"));
           return "Offset(" + HexNum(start) + "," + HexNum(end) + ")";
         }
-        default:
-          break;
+        default: break;
       }
       break;
     case 0x05:  // BIOS Boot Specification
@@ -591,8 +580,7 @@ Result<std::string> NodeText(uint8_t type, uint8_t sub, ByteView body) {
         return "BBS(" + t + "," + Utf8Text(r.Rest(), 64) + "," + HexNum(status) + ")";
       }
       break;
-    default:
-      break;
+    default: break;
   }
   return GenericNode(type, sub, body);
 }
@@ -879,38 +867,26 @@ Status Describer::Dispatch() {
     case kEvEfiVariableDriverConfig:
     case kEvEfiVariableBoot:
     case kEvEfiVariableBoot2:
-    case kEvEfiVariableAuthority:
-      return UefiVariable();
+    case kEvEfiVariableAuthority: return UefiVariable();
     case kEvEfiBootServicesApplication:
     case kEvEfiBootServicesDriver:
-    case kEvEfiRuntimeServicesDriver:
-      return ImageLoad();
+    case kEvEfiRuntimeServicesDriver: return ImageLoad();
     case kEvEfiPlatformFirmwareBlob: {
       d_.kind = "firmware_blob";
       ByteReader r(data_);
       return FirmwareBlob(r);
     }
-    case kEvEfiPlatformFirmwareBlob2:
-      return FirmwareBlob2();
-    case kEvEfiHandoffTables:
-      return HandoffTables(false);
-    case kEvEfiHandoffTables2:
-      return HandoffTables(true);
-    case kEvEfiGptEvent:
-      return Gpt();
-    case kEvSeparator:
-      return Separator();
-    case kEvSCrtmVersion:
-      return CrtmVersion();
+    case kEvEfiPlatformFirmwareBlob2: return FirmwareBlob2();
+    case kEvEfiHandoffTables: return HandoffTables(false);
+    case kEvEfiHandoffTables2: return HandoffTables(true);
+    case kEvEfiGptEvent: return Gpt();
+    case kEvSeparator: return Separator();
+    case kEvSCrtmVersion: return CrtmVersion();
     case kEvPostCode:
-    case kEvSCrtmContents:
-      return PostCode();
-    case kEvNoAction:
-      return NoAction();
-    case kEvEventTag:
-      return Sipa(data_, 0);
-    case kEvTboot:
-      return Tboot();
+    case kEvSCrtmContents: return PostCode();
+    case kEvNoAction: return NoAction();
+    case kEvEventTag: return Sipa(data_, 0);
+    case kEvTboot: return Tboot();
     // Types whose data is a string, or opaque bytes that are sometimes one.
     case kEvAction:
     case kEvEfiAction:
@@ -925,10 +901,8 @@ Status Describer::Dispatch() {
     case kEvNonhostCode:
     case kEvNonhostConfig:
     case kEvNonhostInfo:
-    case kEvPrebootCert:
-      return TextOrHex("hex");
-    default:
-      return HexData();
+    case kEvPrebootCert: return TextOrHex("hex");
+    default: return HexData();
   }
 }
 

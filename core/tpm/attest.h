@@ -19,7 +19,7 @@ inline constexpr uint32_t kTpmGeneratedValue = 0xff544347;  // TPM_GENERATED_VAL
 inline constexpr uint16_t kStAttestQuote = 0x8018;          // TPM_ST_ATTEST_QUOTE
 
 struct ClockInfo {
-  uint64_t clock = 0;  // milliseconds the TPM has been powered
+  uint64_t clock = 0;          // milliseconds the TPM has been powered
   uint32_t reset_count = 0;    // TPM resets (reboots)
   uint32_t restart_count = 0;  // TPM restarts/resumes since last reset
   bool safe = false;

@@ -44,12 +44,9 @@ Result<Bytes> ReadFile(const std::string& path, const char* what) {
 
 std::string_view SeverityName(Severity s) {
   switch (s) {
-    case Severity::kInfo:
-      return "info";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kError:
-      return "error";
+    case Severity::kInfo: return "info";
+    case Severity::kWarning: return "warning";
+    case Severity::kError: return "error";
   }
   return "error";
 }

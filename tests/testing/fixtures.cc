@@ -42,7 +42,8 @@ std::vector<std::filesystem::path> EventLogFixtures(const std::filesystem::path&
     bool side = false;
     for (const char* s : kSideSuffixes) {
       std::string suf(s);
-      if (name.size() >= suf.size() && name.compare(name.size() - suf.size(), suf.size(), suf) == 0) {
+      if (name.size() >= suf.size() &&
+          name.compare(name.size() - suf.size(), suf.size(), suf) == 0) {
         side = true;
       }
     }

@@ -33,15 +33,15 @@ std::vector<std::filesystem::path> EventLogFixtures(const std::filesystem::path&
 }  // namespace vouch::testing
 
 // In a TEST body: binds `var` to the fixtures root or skips/fails.
-#define VOUCH_REQUIRE_FIXTURES(var)                                                   \
-  auto var##_opt = ::vouch::testing::FixturesDir();                                   \
-  if (!var##_opt) {                                                                   \
-    if (::vouch::testing::FixturesRequired()) {                                       \
-      FAIL() << "fixtures directory missing (VOUCH_FIXTURES_DIR) and required";       \
-    }                                                                                 \
-    GTEST_SKIP() << "fixtures directory not found (set VOUCH_FIXTURES_DIR to "       \
-                    "../shared/fixtures); skipping";                                  \
-  }                                                                                   \
+#define VOUCH_REQUIRE_FIXTURES(var)                                             \
+  auto var##_opt = ::vouch::testing::FixturesDir();                             \
+  if (!var##_opt) {                                                             \
+    if (::vouch::testing::FixturesRequired()) {                                 \
+      FAIL() << "fixtures directory missing (VOUCH_FIXTURES_DIR) and required"; \
+    }                                                                           \
+    GTEST_SKIP() << "fixtures directory not found (set VOUCH_FIXTURES_DIR to "  \
+                    "../shared/fixtures); skipping";                            \
+  }                                                                             \
   const std::filesystem::path var = *var##_opt
 
 #endif  // VOUCH_TESTS_TESTING_FIXTURES_H_

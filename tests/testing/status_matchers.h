@@ -45,9 +45,9 @@ MATCHER(IsOk, "is OK") {
 #define VOUCH_TESTING_CONCAT(a, b) VOUCH_TESTING_CONCAT2(a, b)
 #define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL(VOUCH_TESTING_CONCAT(vouch_test_result_, __LINE__), lhs, rexpr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr)            \
-  auto tmp = (rexpr);                                         \
-  ASSERT_TRUE(tmp.has_value()) << tmp.status().ToString();    \
+#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, rexpr)         \
+  auto tmp = (rexpr);                                      \
+  ASSERT_TRUE(tmp.has_value()) << tmp.status().ToString(); \
   lhs = std::move(tmp).value()
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::vouch::testing::IsOk())
 #define EXPECT_OK(expr) EXPECT_THAT((expr), ::vouch::testing::IsOk())

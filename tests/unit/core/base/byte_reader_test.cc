@@ -30,8 +30,8 @@ TEST(ByteReaderTest, ShortReadNamesOffsetAndField) {
   ByteReader r(data, 100);
   ASSERT_TRUE(r.U16Le("head").has_value());
   auto v = r.U32Le("event size");
-  EXPECT_THAT(v, StatusIs(Code::kInvalidArgument,
-                          "at offset 102: need 4 bytes for event size, 1 left"));
+  EXPECT_THAT(
+      v, StatusIs(Code::kInvalidArgument, "at offset 102: need 4 bytes for event size, 1 left"));
   // A failed read consumes nothing.
   EXPECT_EQ(r.remaining(), 1u);
 }

@@ -84,7 +84,12 @@ TEST(ResultTest, HoldsMoveOnlyTypes) {
 }
 
 TEST(ResultDeathTest, BuildingFromOkStatusAborts) {
-  EXPECT_DEATH({ Result<int> r{Status()}; (void)r; }, "VOUCH_CHECK failed");
+  EXPECT_DEATH(
+      {
+        Result<int> r{Status()};
+        (void)r;
+      },
+      "VOUCH_CHECK failed");
 }
 
 TEST(ResultDeathTest, ValueOnErrorAborts) {

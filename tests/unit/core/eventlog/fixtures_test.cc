@@ -8,6 +8,8 @@
 // Where a log cannot reproduce a value (IMA's PCR 10, a bank the firmware
 // never used, tpm2_eventlog 5.4 mishandling StartupLocality) the difference is pinned
 // exactly rather than the comparison loosened.
+#include "tests/testing/fixtures.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
 #include <set>
@@ -23,12 +26,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/crypto/digest.h"
 #include "core/eventlog/event_log.h"
 #include "core/eventlog/replay.h"
-#include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
 
 namespace vouch::eventlog {

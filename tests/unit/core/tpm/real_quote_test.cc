@@ -7,9 +7,9 @@
 #include <string>
 
 #include "core/tpm/quote.h"
+#include "policy/cli/tpm2_tools_format.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
-#include "policy/cli/tpm2_tools_format.h"
 
 namespace vouch::tpm {
 namespace {
@@ -172,12 +172,14 @@ TEST(ParseTpm2ToolsPcrsTest, RejectsTruncatedAndTrailingInput) {
   auto bytes = ReadFileBytes(QuotesDir() / "swtpm-rsa" / "pcrs.out");
   ASSERT_TRUE(bytes.has_value());
   for (size_t n : {size_t{0}, size_t{131}, size_t{135}, bytes->size() - 1}) {
-    EXPECT_THAT(ParseTpm2ToolsSerializedPcrs(ByteView(*bytes).first(n)), StatusIs(Code::kInvalidArgument))
+    EXPECT_THAT(ParseTpm2ToolsSerializedPcrs(ByteView(*bytes).first(n)),
+                StatusIs(Code::kInvalidArgument))
         << n;
   }
   Bytes longer = *bytes;
   longer.push_back(0);
-  EXPECT_THAT(ParseTpm2ToolsSerializedPcrs(longer), StatusIs(Code::kInvalidArgument, HasSubstr("trailing")));
+  EXPECT_THAT(ParseTpm2ToolsSerializedPcrs(longer),
+              StatusIs(Code::kInvalidArgument, HasSubstr("trailing")));
 }
 
 }  // namespace
