@@ -843,6 +843,11 @@ class Describer {
   Status NoAction();
   Status SpecId03(ByteReader& r);
   Status SpecId00(ByteReader& r);
+  // The fields both Spec ID layouts start with (platformClass .. uintnSize),
+  // added as fields; returns the summary prefix "Spec ID EventNN: spec ...".
+  Result<std::string> SpecIdHeader(ByteReader& r, std::string_view signature);
+  // vendorInfoSize and vendorInfo, the tail both layouts share.
+  Status SpecIdVendorInfo(ByteReader& r);
   Status Sp800155(ByteReader& r, std::string_view signature);
   Status Sipa(ByteView data, size_t base);
   Status SipaEntries(ByteView data, size_t base, size_t depth);
@@ -1425,17 +1430,7 @@ Status Describer::NoAction() {
 
 // TCG_EfiSpecIDEvent (PFP 1.05, section 10.4.5.1).
 Status Describer::SpecId03(ByteReader& r) {
-  d_.kind = "spec_id";
-  Add("signature", std::string("Spec ID Event03"));
-  VOUCH_ASSIGN_OR_RETURN(uint32_t platform_class, r.U32Le("platformClass"));
-  VOUCH_ASSIGN_OR_RETURN(uint8_t minor, r.U8("specVersionMinor"));
-  VOUCH_ASSIGN_OR_RETURN(uint8_t major, r.U8("specVersionMajor"));
-  VOUCH_ASSIGN_OR_RETURN(uint8_t errata, r.U8("specErrata"));
-  VOUCH_ASSIGN_OR_RETURN(uint8_t uintn, r.U8("uintnSize"));
-  Add("platform_class", uint64_t{platform_class});
-  Add("spec_version", Dec(major) + "." + Dec(minor));
-  Add("spec_errata", uint64_t{errata});
-  Add("uintn_size", uint64_t{uintn});
+  VOUCH_ASSIGN_OR_RETURN(std::string summary, SpecIdHeader(r, "Spec ID Event03"));
   VOUCH_ASSIGN_OR_RETURN(uint32_t num_algs, r.U32Le("numberOfAlgorithms"));
   if (num_algs > r.remaining() / 4) {
     return r.ErrorHere("numberOfAlgorithms " + Dec(num_algs) + " does not fit in the " +
@@ -1452,13 +1447,9 @@ Status Describer::SpecId03(ByteReader& r) {
     if (i < 8) names += (i ? ", " : "") + name;
   }
   AddList("algorithms", algs, num_algs);
-  VOUCH_ASSIGN_OR_RETURN(uint8_t vendor_size, r.U8("vendorInfoSize"));
-  VOUCH_ASSIGN_OR_RETURN(ByteView vendor, r.Take(vendor_size, "vendorInfo"));
-  Add("vendor_info_size", uint64_t{vendor_size});
-  if (!vendor.empty()) Add("vendor_info", HexBounded(vendor));
+  VOUCH_RETURN_IF_ERROR(SpecIdVendorInfo(r));
   if (!r.empty()) Add("trailing_bytes", uint64_t{r.remaining()});
-  summary_ = "Spec ID Event03: spec " + Dec(major) + "." + Dec(minor) + " errata " + Dec(errata) +
-             ", platform class " + Dec(platform_class) + ", algorithms " + names;
+  summary_ = summary + ", algorithms " + names;
   return Status();
 }
 
@@ -1467,8 +1458,14 @@ Status Describer::SpecId03(ByteReader& r) {
 // specVersionMinor, specVersionMajor, specErrata, uintnSize, vendorInfoSize,
 // vendorInfo.
 Status Describer::SpecId00(ByteReader& r) {
+  VOUCH_ASSIGN_OR_RETURN(summary_, SpecIdHeader(r, "Spec ID Event00"));
+  VOUCH_RETURN_IF_ERROR(SpecIdVendorInfo(r));
+  return Status();
+}
+
+Result<std::string> Describer::SpecIdHeader(ByteReader& r, std::string_view signature) {
   d_.kind = "spec_id";
-  Add("signature", std::string("Spec ID Event00"));
+  Add("signature", std::string(signature));
   VOUCH_ASSIGN_OR_RETURN(uint32_t platform_class, r.U32Le("platformClass"));
   VOUCH_ASSIGN_OR_RETURN(uint8_t minor, r.U8("specVersionMinor"));
   VOUCH_ASSIGN_OR_RETURN(uint8_t major, r.U8("specVersionMajor"));
@@ -1478,12 +1475,15 @@ Status Describer::SpecId00(ByteReader& r) {
   Add("spec_version", Dec(major) + "." + Dec(minor));
   Add("spec_errata", uint64_t{errata});
   Add("uintn_size", uint64_t{uintn});
+  return std::string(signature) + ": spec " + Dec(major) + "." + Dec(minor) + " errata " +
+         Dec(errata) + ", platform class " + Dec(platform_class);
+}
+
+Status Describer::SpecIdVendorInfo(ByteReader& r) {
   VOUCH_ASSIGN_OR_RETURN(uint8_t vendor_size, r.U8("vendorInfoSize"));
   VOUCH_ASSIGN_OR_RETURN(ByteView vendor, r.Take(vendor_size, "vendorInfo"));
   Add("vendor_info_size", uint64_t{vendor_size});
   if (!vendor.empty()) Add("vendor_info", HexBounded(vendor));
-  summary_ = "Spec ID Event00: spec " + Dec(major) + "." + Dec(minor) + " errata " + Dec(errata) +
-             ", platform class " + Dec(platform_class);
   return Status();
 }
 
