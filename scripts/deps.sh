@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build clang clang-format libclang-rt-14-dev g++ pkg-config
+  cmake ninja-build clang clang-format clang-tidy libclang-rt-14-dev g++ pkg-config
   libssl-dev libtss2-dev tpm2-tools swtpm swtpm-tools tboot
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libcpprest-dev libsqlitecpp-dev

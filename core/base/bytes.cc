@@ -15,13 +15,13 @@ int HexValue(char c) {
   return -1;
 }
 
-constexpr std::array<int8_t, 256> MakeB64Table() {
-  std::array<int8_t, 256> t{};
+constexpr std::array<int, 256> MakeB64Table() {
+  std::array<int, 256> t{};
   for (auto& v : t) v = -1;
-  for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kB64Alphabet[i])] = static_cast<int8_t>(i);
+  for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kB64Alphabet[i])] = i;
   return t;
 }
-constexpr std::array<int8_t, 256> kB64Table = MakeB64Table();
+constexpr std::array<int, 256> kB64Table = MakeB64Table();
 
 }  // namespace
 

@@ -96,7 +96,7 @@ Result<Bytes> Aes128CfbEncrypt(ByteView key, ByteView plain) {
       EVP_EncryptFinal_ex(ctx.get(), out.data() + len, &tail) != 1) {
     return internal::OpenSslError(Code::kInternal, "AES-128-CFB");
   }
-  out.resize(static_cast<size_t>(len + tail));
+  out.resize(static_cast<size_t>(len) + static_cast<size_t>(tail));
   VOUCH_CHECK(out.size() == plain.size());  // CFB is a stream mode
   return out;
 }

@@ -307,8 +307,8 @@ Result<Bytes> EcdsaRawToDer(ByteView r, ByteView s) {
   if (!sig || !br || !bs || ECDSA_SIG_set0(sig.get(), br.get(), bs.get()) != 1) {
     return internal::OpenSslError(Code::kInternal, "ECDSA_SIG");
   }
-  br.release();  // owned by sig now
-  bs.release();
+  (void)br.release();  // owned by sig now
+  (void)bs.release();
   int len = i2d_ECDSA_SIG(sig.get(), nullptr);
   if (len <= 0) return internal::OpenSslError(Code::kInternal, "i2d_ECDSA_SIG");
   Bytes out(static_cast<size_t>(len));

@@ -1230,7 +1230,7 @@ Status Describer::Gpt() {
     return ByteReader(data_).ErrorHere("GPT header signature is not \"EFI PART\"");
   }
   VOUCH_RETURN_IF_ERROR(r.Skip(4 + 4 + 4 + 4, "Revision/HeaderSize/HeaderCRC32/Reserved"));
-  VOUCH_RETURN_IF_ERROR(r.Skip(8 * 4, "MyLBA/AlternateLBA/FirstUsableLBA/LastUsableLBA"));
+  VOUCH_RETURN_IF_ERROR(r.Skip(size_t{8} * 4, "MyLBA/AlternateLBA/FirstUsableLBA/LastUsableLBA"));
   VOUCH_ASSIGN_OR_RETURN(ByteView disk_guid, r.Take(kGuidSize, "DiskGUID"));
   VOUCH_RETURN_IF_ERROR(r.Skip(8 + 4, "PartitionEntryLBA/NumberOfPartitionEntries"));
   VOUCH_ASSIGN_OR_RETURN(uint32_t entry_size, r.U32Le("SizeOfPartitionEntry"));
@@ -1553,7 +1553,7 @@ Status Describer::SipaEntries(ByteView data, size_t base, size_t depth) {
     ++sipa_total_;
     std::string item = std::string(depth * 2, ' ') + SipaIdName(id);
     bool container = (id & kSipaAggregation) != 0;
-    if (container) {
+    if (container) {  // NOLINT(bugprone-branch-clone): same text as large leaves, on purpose
       item += " (" + Dec(size) + " bytes)";
     } else if (size == 1 || size == 2 || size == 4 || size == 8) {
       item += " = " + HexNum(LeValue(payload));
@@ -1563,7 +1563,7 @@ Status Describer::SipaEntries(ByteView data, size_t base, size_t depth) {
       if (id == 0x00070001 && sipa_file_path_.empty()) sipa_file_path_ = text;
     } else if (size <= kMaxHexBytes) {
       item += " = " + HexEncode(payload);
-    } else {
+    } else {  // large leaves print their size, like containers
       item += " (" + Dec(size) + " bytes)";
     }
     if (sipa_items_.size() <= kMaxListItems) sipa_items_.push_back(std::move(item));

@@ -13,7 +13,7 @@ namespace vouch::tpm {
 // The one place outside tests that may create VerifiedPcrs (friend of it).
 class QuoteVerifierAccess {
  public:
-  static VerifiedPcrs Make(PcrValues values) { return VerifiedPcrs(std::move(values)); }
+  static VerifiedPcrs Make(const PcrValues& values) { return VerifiedPcrs(values); }
 };
 
 namespace {

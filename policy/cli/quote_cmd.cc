@@ -107,7 +107,7 @@ int RunQuoteVerify(const QuoteVerifyArgs& args) {
   if (args.pcrs_format == "tpm2-tools") {
     Result<Tpm2ToolsPcrs> pcrs = ParseTpm2ToolsSerializedPcrs(*pcr_file);
     if (!pcrs.has_value()) return BadInput(pcrs.error().WithContext("PCR file " + args.pcrs_path));
-    evidence.pcrs = std::move(pcrs->values);
+    evidence.pcrs = pcrs->values;  // PcrValues copies share storage
   } else {
     // "values" carries no selection: take the one the quote lists. If the
     // attest does not decode, VerifyQuote reports quote.attest_malformed.
@@ -117,7 +117,7 @@ int RunQuoteVerify(const QuoteVerifyArgs& args) {
       if (!values.has_value()) {
         return BadInput(values.error().WithContext("PCR file " + args.pcrs_path));
       }
-      evidence.pcrs = std::move(*values);
+      evidence.pcrs = *values;
     }
   }
 
