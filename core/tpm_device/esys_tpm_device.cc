@@ -78,7 +78,9 @@ Code CodeFor(TSS2_RC rc) {
     case TPM2_RC_FAILURE:
     case TPM2_RC_NV_UNINITIALIZED:
     case TPM2_RC_NV_LOCKED:
-    case TPM2_RC_DISABLED: return Code::kFailedPrecondition;
+    case TPM2_RC_DISABLED:
+    case TPM2_RC_NV_DEFINED: return Code::kFailedPrecondition;
+    case TPM2_RC_INTEGRITY: return Code::kInvalidArgument;
     case TPM2_RC_OBJECT_MEMORY:
     case TPM2_RC_SESSION_MEMORY:
     case TPM2_RC_MEMORY:
@@ -475,17 +477,8 @@ class EsysTpmDevice final : public TpmDevice {
 
   Result<TpmObject> LoadEk(EkKind kind) override {
     const uint32_t handle = kind == EkKind::kRsa ? kRsaEkPersistentHandle : kEccEkPersistentHandle;
-    Result<ESYS_TR> persistent = FromTpmPublic(handle);
-    if (persistent.has_value()) {
-      Result<TPM2B_PUBLIC> pub = ReadPublicOf(*persistent);
-      if (!pub.has_value()) {
-        ESYS_TR tr = *persistent;
-        Esys_TR_Close(ctx(), &tr);
-        return pub.error();
-      }
-      return Register(*persistent, /*flush=*/false, *pub);
-    }
-    if (persistent.error().code() != Code::kNotFound) return persistent.error();
+    Result<TpmObject> persistent = LoadPersistent(handle);
+    if (persistent.has_value() || persistent.error().code() != Code::kNotFound) return persistent;
 
     const TPM2B_PUBLIC in_public = EkTemplate(kind);
     const TPM2B_SENSITIVE_CREATE sensitive = {};
@@ -557,6 +550,43 @@ class EsysTpmDevice final : public TpmDevice {
     return Register(tr, /*flush=*/true, pub);
   }
 
+  Status Persist(const TpmObject& key, uint32_t persistent_handle) override {
+    VOUCH_RETURN_IF_ERROR(CheckPersistentHandle(persistent_handle));
+    VOUCH_ASSIGN_OR_RETURN(const LoadedObjects::Entry entry, Lookup(key, "key"));
+    ESYS_TR persisted = ESYS_TR_NONE;
+    VOUCH_RETURN_IF_ERROR(Call("Esys_EvictControl", [&] {
+      return Esys_EvictControl(ctx(), ESYS_TR_RH_OWNER, entry.tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                               ESYS_TR_NONE, persistent_handle, &persisted);
+    }));
+    Esys_TR_Close(ctx(), &persisted);
+    return Status::Ok();
+  }
+
+  Result<TpmObject> LoadPersistent(uint32_t persistent_handle) override {
+    VOUCH_RETURN_IF_ERROR(CheckPersistentHandle(persistent_handle));
+    VOUCH_ASSIGN_OR_RETURN(ESYS_TR tr, FromTpmPublic(persistent_handle));
+    Result<TPM2B_PUBLIC> pub = ReadPublicOf(tr);
+    if (!pub.has_value()) {
+      Esys_TR_Close(ctx(), &tr);
+      return pub.error();
+    }
+    return Register(tr, /*flush=*/false, *pub);
+  }
+
+  Status Evict(uint32_t persistent_handle) override {
+    VOUCH_RETURN_IF_ERROR(CheckPersistentHandle(persistent_handle));
+    VOUCH_ASSIGN_OR_RETURN(ESYS_TR tr, FromTpmPublic(persistent_handle));
+    ESYS_TR none = ESYS_TR_NONE;
+    // On success ESYS releases `tr` itself (the object no longer exists).
+    const TSS2_RC rc = Esys_EvictControl(ctx(), ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD,
+                                         ESYS_TR_NONE, ESYS_TR_NONE, persistent_handle, &none);
+    if (rc != TSS2_RC_SUCCESS) {
+      Esys_TR_Close(ctx(), &tr);
+      return TssError("Esys_EvictControl", rc);
+    }
+    return Status::Ok();
+  }
+
   Result<TpmQuote> Quote(const TpmObject& ak, ByteView nonce,
                          const std::vector<tpm::PcrSelection>& selection) override {
     VOUCH_ASSIGN_OR_RETURN(const LoadedObjects::Entry entry, Lookup(ak, "AK"));
@@ -583,6 +613,29 @@ class EsysTpmDevice final : public TpmDevice {
     VOUCH_ASSIGN_OR_RETURN(quote.signature,
                            Marshal(*signature, Tss2_MU_TPMT_SIGNATURE_Marshal, "TPMT_SIGNATURE"));
     return quote;
+  }
+
+  Result<Bytes> ActivateCredential(const TpmObject& ak, const TpmObject& ek,
+                                   ByteView credential_blob, ByteView encrypted_secret) override {
+    VOUCH_ASSIGN_OR_RETURN(const LoadedObjects::Entry ak_entry, Lookup(ak, "AK"));
+    VOUCH_ASSIGN_OR_RETURN(const LoadedObjects::Entry ek_entry, Lookup(ek, "EK"));
+    VOUCH_ASSIGN_OR_RETURN(
+        const TPM2B_ID_OBJECT blob,
+        Unmarshal<TPM2B_ID_OBJECT>(credential_blob, Tss2_MU_TPM2B_ID_OBJECT_Unmarshal,
+                                   "credential blob"));
+    VOUCH_ASSIGN_OR_RETURN(
+        const TPM2B_ENCRYPTED_SECRET secret,
+        Unmarshal<TPM2B_ENCRYPTED_SECRET>(
+            encrypted_secret, Tss2_MU_TPM2B_ENCRYPTED_SECRET_Unmarshal, "encrypted secret"));
+    VOUCH_ASSIGN_OR_RETURN(std::unique_ptr<ScopedSession> session, EkAuthSession(ek_entry));
+    const ESYS_TR ek_auth = session != nullptr ? session->get() : ESYS_TR_PASSWORD;
+    TPM2B_DIGEST* cert_raw = nullptr;
+    // Not retried: a TPM error spends the policy session.
+    const TSS2_RC rc = Esys_ActivateCredential(ctx(), ak_entry.tr, ek_entry.tr, ESYS_TR_PASSWORD,
+                                               ek_auth, ESYS_TR_NONE, &blob, &secret, &cert_raw);
+    if (rc != TSS2_RC_SUCCESS) return TssError("Esys_ActivateCredential", rc);
+    EsysPtr<TPM2B_DIGEST> cert_info(cert_raw);
+    return Bytes(cert_info->buffer, cert_info->buffer + cert_info->size);
   }
 
   Status SetLocality(uint8_t locality) override {
@@ -636,6 +689,13 @@ class EsysTpmDevice final : public TpmDevice {
       }
     }
     return next;
+  }
+
+  static Status CheckPersistentHandle(uint32_t handle) {
+    if ((handle >> 24) != TPM2_HT_PERSISTENT) {
+      return InvalidArgumentError("not a persistent handle: " + Hex32(handle));
+    }
+    return Status::Ok();
   }
 
   Result<ESYS_TR> FromTpmPublic(uint32_t handle) {

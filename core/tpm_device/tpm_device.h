@@ -132,8 +132,8 @@ struct LoadedHandleCounts {
 // YIELDED, TESTING are retried with backoff first); NotFound when a handle or
 // NV index does not exist; PermissionDenied for authorization failures;
 // FailedPrecondition for commands the TPM refuses in its current state
-// (locality, not started); InvalidArgument for bad arguments detected before
-// the TPM is asked; Internal otherwise.
+// (locality, not started, persistent handle taken); InvalidArgument for bad
+// arguments, also blobs the TPM's integrity check rejects; Internal otherwise.
 class TpmDevice {
  public:
   virtual ~TpmDevice() = default;
@@ -181,14 +181,40 @@ class TpmDevice {
   virtual Result<AkBlob> CreateAk(const TpmObject& ek, AkKind kind) = 0;
 
   // Loads an AK previously created under `ek` (same TPM, same EK).
-  // InvalidArgument when the blobs do not decode or `ek` is not from this
-  // device; the TPM's error (e.g. integrity) when they are not for this EK.
+  // InvalidArgument when the blobs do not decode, `ek` is not from this
+  // device, or the blobs are not for this EK (the TPM's integrity check).
   virtual Result<TpmObject> LoadAk(const TpmObject& ek, const AkBlob& blob) = 0;
+
+  // Makes the loaded key `key` persistent at `persistent_handle`
+  // (0x81000000-0x81ffffff; TPM2_EvictControl with owner authorization, empty
+  // password), so it survives reboots without its blobs. `key` stays loaded.
+  // FailedPrecondition when the handle is taken; InvalidArgument for a handle
+  // outside the range or a key not from this device.
+  virtual Status Persist(const TpmObject& key, uint32_t persistent_handle) = 0;
+
+  // The persistent key at `persistent_handle` (e.g. an AK made with Persist).
+  // NotFound when there is none.
+  virtual Result<TpmObject> LoadPersistent(uint32_t persistent_handle) = 0;
+
+  // Removes the persistent key at `persistent_handle` from the TPM (owner
+  // authorization). NotFound when there is none.
+  virtual Status Evict(uint32_t persistent_handle) = 0;
 
   // TPM2_Quote over `selection` with `nonce` as qualifying data (at most 64
   // bytes), signed with the scheme fixed in the AK's template.
   virtual Result<TpmQuote> Quote(const TpmObject& ak, ByteView nonce,
                                  const std::vector<tpm::PcrSelection>& selection) = 0;
+
+  // TPM2_ActivateCredential (TPM 2.0 Part 3, section 12.5): recovers the
+  // secret a verifier encrypted to `ek` for the AK named in the credential
+  // (crypto::MakeCredential). `credential_blob` is a marshaled
+  // TPM2B_ID_OBJECT and `encrypted_secret` a marshaled TPM2B_ENCRYPTED_SECRET.
+  // The EK is authorized as in CreateAk, the AK (admin role) by its empty
+  // password. InvalidArgument when the blobs do not decode or a key is not
+  // from this device or the credential is not for this EK and AK (the TPM's
+  // integrity check fails).
+  virtual Result<Bytes> ActivateCredential(const TpmObject& ak, const TpmObject& ek,
+                                           ByteView credential_blob, ByteView encrypted_secret) = 0;
 
   // Sets the locality (0-4) of the commands that follow. FailedPrecondition
   // when the transport cannot change locality (e.g. a kernel device).

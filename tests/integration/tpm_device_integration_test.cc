@@ -17,6 +17,9 @@
 #include "core/base/bytes.h"
 #include "core/base/hash_alg.h"
 #include "core/crypto/digest.h"
+#include "core/crypto/make_credential.h"
+#include "core/crypto/public_key.h"
+#include "core/crypto/random.h"
 #include "core/crypto/x509.h"
 #include "core/tpm/attest.h"
 #include "core/tpm/pcr.h"
@@ -304,6 +307,65 @@ TEST(TpmDeviceIntegrationTest, EkIsCreatedFromTemplateWhenNotPersisted) {
   }
   ASSERT_OK_AND_ASSIGN(tpm_device::LoadedHandleCounts end, device->CountLoadedHandles());
   EXPECT_EQ(end, (tpm_device::LoadedHandleCounts{0, 0}));
+}
+
+TEST(TpmDeviceIntegrationTest, ActivateCredentialRecoversSoftwareMadeSecret) {
+  ASSERT_OK_AND_ASSIGN(auto tpm, SwtpmInstance::Start());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TpmDevice> device, OpenEsysTpmDevice(tpm->Tcti()));
+  ASSERT_OK_AND_ASSIGN(TpmObject ek, device->LoadEk(EkKind::kRsa));
+  ASSERT_OK_AND_ASSIGN(tpm::TpmPublic ek_public, tpm::TpmPublic::DecodeTpm2b(ek.public_area()));
+  ASSERT_OK_AND_ASSIGN(AkBlob blob, device->CreateAk(ek, AkKind::kRsa2048));
+  ASSERT_OK_AND_ASSIGN(TpmObject ak, device->LoadAk(ek, blob));
+  ASSERT_OK_AND_ASSIGN(tpm::TpmPublic ak_public, tpm::TpmPublic::DecodeTpm2b(blob.public_area));
+  crypto::OpenSslRandom random;
+  const Bytes secret = ToBytes("vouch-enrollment-challenge");
+  ASSERT_OK_AND_ASSIGN(crypto::MadeCredential made,
+                       crypto::MakeCredential(ek_public.key(), ek_public.name_alg(),
+                                              ak_public.name(), secret, random));
+  ASSERT_OK_AND_ASSIGN(Bytes recovered, device->ActivateCredential(ak, ek, made.credential_blob,
+                                                                   made.encrypted_secret));
+  EXPECT_EQ(recovered, secret);
+
+  // A credential for another AK name does not activate.
+  Bytes other_name = ak_public.name();
+  other_name.back() ^= 1;
+  ASSERT_OK_AND_ASSIGN(
+      crypto::MadeCredential other,
+      crypto::MakeCredential(ek_public.key(), ek_public.name_alg(), other_name, secret, random));
+  EXPECT_THAT(
+      device->ActivateCredential(ak, ek, other.credential_blob, other.encrypted_secret).status(),
+      StatusIs(Code::kInvalidArgument, HasSubstr("Esys_ActivateCredential")));
+  EXPECT_THAT(device->ActivateCredential(ak, ek, Bytes{0, 9}, made.encrypted_secret).status(),
+              StatusIs(Code::kInvalidArgument));
+  ASSERT_OK_AND_ASSIGN(tpm_device::LoadedHandleCounts counts, device->CountLoadedHandles());
+  EXPECT_EQ(counts, (tpm_device::LoadedHandleCounts{1, 0}));
+}
+
+TEST(TpmDeviceIntegrationTest, PersistedAkSurvivesReopenUntilEvicted) {
+  constexpr uint32_t kAkHandle = 0x81000100;
+  ASSERT_OK_AND_ASSIGN(auto tpm, SwtpmInstance::Start());
+  Bytes ak_public;
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<TpmDevice> device, OpenEsysTpmDevice(tpm->Tcti()));
+    ASSERT_OK_AND_ASSIGN(TpmObject ek, device->LoadEk(EkKind::kRsa));
+    ASSERT_OK_AND_ASSIGN(AkBlob blob, device->CreateAk(ek, AkKind::kEccP256));
+    ASSERT_OK_AND_ASSIGN(TpmObject ak, device->LoadAk(ek, blob));
+    ASSERT_OK(device->Persist(ak, kAkHandle));
+    EXPECT_THAT(device->Persist(ak, kAkHandle), StatusIs(Code::kFailedPrecondition));
+    EXPECT_THAT(device->Persist(ak, 0x80000001), StatusIs(Code::kInvalidArgument));
+    ak_public = blob.public_area;
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TpmDevice> device, OpenEsysTpmDevice(tpm->Tcti()));
+  {
+    ASSERT_OK_AND_ASSIGN(TpmObject ak, device->LoadPersistent(kAkHandle));
+    EXPECT_EQ(ak.public_area(), ak_public);
+    EXPECT_TRUE(QuoteAndVerify(*device, ak, 3).has_value());
+  }
+  ASSERT_OK_AND_ASSIGN(tpm_device::LoadedHandleCounts counts, device->CountLoadedHandles());
+  EXPECT_EQ(counts, (tpm_device::LoadedHandleCounts{0, 0}));
+  ASSERT_OK(device->Evict(kAkHandle));
+  EXPECT_THAT(device->LoadPersistent(kAkHandle).status(), StatusIs(Code::kNotFound));
+  EXPECT_THAT(device->Evict(kAkHandle), StatusIs(Code::kNotFound));
 }
 
 TEST(TpmDeviceIntegrationTest, OpenFailsWhenNothingListens) {
