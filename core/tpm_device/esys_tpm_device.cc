@@ -20,14 +20,11 @@
 #include <utility>
 #include <vector>
 
+#include "core/tpm_device/internal/tss_call.h"
+
 namespace vouch::tpm_device {
 namespace {
 
-// TPM_RC_RETRY, YIELDED and TESTING: attempts and the backoff between them
-// (1, 4, 16, 64, 200, 200, 200 ms: at most ~0.7 s in total).
-constexpr int kMaxAttempts = 8;
-constexpr std::chrono::milliseconds kFirstBackoff{1};
-constexpr std::chrono::milliseconds kMaxBackoff{200};
 // Full re-reads of a PCR selection when PCRs change while it is read.
 constexpr int kMaxPcrReadRounds = 5;
 
@@ -43,74 +40,11 @@ std::string Hex32(uint32_t v) {
   return buf;
 }
 
-bool IsTpmLayer(TSS2_RC rc) {
-  const TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
-  return layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER;
-}
+using internal::TssError;
 
-bool IsRetryable(TSS2_RC rc) {
-  if (!IsTpmLayer(rc)) return false;
-  const TSS2_RC code = rc & 0xffff;
-  return code == TPM2_RC_RETRY || code == TPM2_RC_YIELDED || code == TPM2_RC_TESTING;
-}
-
-// TPM 2.0 Part 2, section 6.6: format-one codes carry a handle, session or
-// parameter number in bits 6 and 8-11; the error itself is bits 0-5 plus FMT1.
-TSS2_RC BaseCode(TSS2_RC rc) {
-  const TSS2_RC code = rc & 0xffff;
-  if (code & TPM2_RC_FMT1) return code & (TPM2_RC_FMT1 | 0x3f);
-  return code;
-}
-
-Code CodeFor(TSS2_RC rc) {
-  const TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
-  if (layer == TSS2_TCTI_RC_LAYER) return Code::kUnavailable;
-  if (!IsTpmLayer(rc)) return Code::kInternal;
-  if (IsRetryable(rc)) return Code::kUnavailable;
-  switch (BaseCode(rc)) {
-    case TPM2_RC_HANDLE: return Code::kNotFound;
-    case TPM2_RC_AUTH_FAIL:
-    case TPM2_RC_BAD_AUTH:
-    case TPM2_RC_POLICY_FAIL:
-    case TPM2_RC_LOCKOUT: return Code::kPermissionDenied;
-    case TPM2_RC_LOCALITY:
-    case TPM2_RC_INITIALIZE:
-    case TPM2_RC_FAILURE:
-    case TPM2_RC_NV_UNINITIALIZED:
-    case TPM2_RC_NV_LOCKED:
-    case TPM2_RC_DISABLED:
-    case TPM2_RC_NV_DEFINED: return Code::kFailedPrecondition;
-    case TPM2_RC_INTEGRITY: return Code::kInvalidArgument;
-    case TPM2_RC_OBJECT_MEMORY:
-    case TPM2_RC_SESSION_MEMORY:
-    case TPM2_RC_MEMORY:
-    case TPM2_RC_OBJECT_HANDLES:
-    case TPM2_RC_SESSION_HANDLES:
-    case TPM2_RC_NV_RATE:
-    case TPM2_RC_NV_UNAVAILABLE: return Code::kUnavailable;
-    default: return Code::kInternal;
-  }
-}
-
-Status TssError(std::string_view command, TSS2_RC rc) {
-  std::string message(command);
-  message += ": ";
-  message += Tss2_RC_Decode(rc);
-  message += " (" + Hex32(rc) + ")";
-  return Status(CodeFor(rc), std::move(message));
-}
-
-// Runs one TSS call, retrying TPM_RC_RETRY/YIELDED/TESTING with backoff.
 template <typename F>
 Status Call(std::string_view command, F&& f) {
-  std::chrono::milliseconds delay = kFirstBackoff;
-  for (int attempt = 1;; ++attempt) {
-    const TSS2_RC rc = f();
-    if (rc == TSS2_RC_SUCCESS) return Status::Ok();
-    if (!IsRetryable(rc) || attempt == kMaxAttempts) return TssError(command, rc);
-    std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 4, kMaxBackoff);
-  }
+  return internal::CallWithRetry(command, std::forward<F>(f));
 }
 
 // Owns memory ESYS allocated for an output parameter.
@@ -348,7 +282,7 @@ class EsysTpmDevice final : public TpmDevice {
   Status Startup() override {
     return Call("Esys_Startup", [&] {
       const TSS2_RC rc = Esys_Startup(ctx(), TPM2_SU_CLEAR);
-      return (rc & 0xffff) == TPM2_RC_INITIALIZE && IsTpmLayer(rc) ? TSS2_RC_SUCCESS : rc;
+      return rc == TPM2_RC_INITIALIZE ? TSS2_RC_SUCCESS : rc;
     });
   }
 
