@@ -22,19 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct CaFiles {
-  crypto::CaStore store;
-  std::vector<crypto::Certificate> intermediates;
-};
-
-Result<CaFiles> LoadCa(const SwtpmInstance& tpm) {
-  VOUCH_ASSIGN_OR_RETURN(crypto::CaStore store, crypto::CaStore::LoadDirectory(tpm.TrustDir()));
-  VOUCH_ASSIGN_OR_RETURN(std::string pem, ReadFileText(tpm.IntermediateCertPath()));
-  VOUCH_ASSIGN_OR_RETURN(std::vector<crypto::Certificate> intermediates,
-                         crypto::Certificate::AllFromPem(pem));
-  return CaFiles{std::move(store), std::move(intermediates)};
-}
-
 Result<crypto::Certificate> LoadDer(const std::filesystem::path& path) {
   VOUCH_ASSIGN_OR_RETURN(Bytes der, ReadFileBytes(path));
   return crypto::Certificate::FromDer(der);

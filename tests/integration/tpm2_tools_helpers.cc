@@ -90,4 +90,12 @@ Status WriteWorkFile(const SwtpmInstance& tpm, const std::string& name, ByteView
   return Status();
 }
 
+Result<CaFiles> LoadCa(const SwtpmInstance& tpm) {
+  VOUCH_ASSIGN_OR_RETURN(crypto::CaStore store, crypto::CaStore::LoadDirectory(tpm.TrustDir()));
+  VOUCH_ASSIGN_OR_RETURN(std::string pem, ReadFileText(tpm.IntermediateCertPath()));
+  VOUCH_ASSIGN_OR_RETURN(std::vector<crypto::Certificate> intermediates,
+                         crypto::Certificate::AllFromPem(pem));
+  return CaFiles{std::move(store), std::move(intermediates)};
+}
+
 }  // namespace vouch::testing

@@ -9,9 +9,11 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/base/bytes.h"
 #include "core/base/status.h"
+#include "core/crypto/x509.h"
 #include "core/tpm/pcr.h"
 #include "tests/testing/swtpm.h"
 
@@ -56,6 +58,14 @@ Result<tpm::PcrValues> ReadPcrsWithTool(SwtpmInstance& tpm, const std::string& s
 
 Result<Bytes> ReadWorkFile(const SwtpmInstance& tpm, const std::string& name);
 Status WriteWorkFile(const SwtpmInstance& tpm, const std::string& name, ByteView data);
+
+// The trust anchors and intermediate certificate of an instance's CA, ready
+// for crypto::VerifyChain of its EK certificates.
+struct CaFiles {
+  crypto::CaStore store;
+  std::vector<crypto::Certificate> intermediates;
+};
+Result<CaFiles> LoadCa(const SwtpmInstance& tpm);
 
 }  // namespace vouch::testing
 

@@ -80,19 +80,6 @@ std::optional<tpm::Attest> QuoteAndVerify(TpmDevice& device, const TpmObject& ak
   return verification->attest;
 }
 
-struct CaFiles {
-  crypto::CaStore store;
-  std::vector<crypto::Certificate> intermediates;
-};
-
-Result<CaFiles> LoadCa(const SwtpmInstance& tpm) {
-  VOUCH_ASSIGN_OR_RETURN(crypto::CaStore store, crypto::CaStore::LoadDirectory(tpm.TrustDir()));
-  VOUCH_ASSIGN_OR_RETURN(std::string pem, ReadFileText(tpm.IntermediateCertPath()));
-  VOUCH_ASSIGN_OR_RETURN(std::vector<crypto::Certificate> intermediates,
-                         crypto::Certificate::AllFromPem(pem));
-  return CaFiles{std::move(store), std::move(intermediates)};
-}
-
 TEST(TpmDeviceIntegrationTest, ReadPcrsEqualsTpm2Pcrread) {
   ASSERT_OK_AND_ASSIGN(auto tpm, SwtpmInstance::Start());
   ASSERT_OK(ExtendBothBanks(*tpm, 16, 0xab));
