@@ -47,6 +47,18 @@ class MakeCredentialIntegrationTest : public ::testing::Test {
 
   // Runs TPM2_ActivateCredential with ak.ctx and the EK, authorising the EK
   // with PolicySecret(TPM_RH_ENDORSEMENT) as the default EK policy demands.
+  // Wraps `secret` for the AK with our MakeCredential and checks that the
+  // TPM's ActivateCredential (tpm2_activatecredential) gives exactly it back.
+  void ExpectTpmRecovers(const Bytes& secret) {
+    ASSERT_OK_AND_ASSIGN(crypto::MadeCredential made,
+                         crypto::MakeCredential(*ek_, HashAlg::kSha256, ak_name_, secret, random_));
+    ASSERT_OK(WriteWorkFile(*tpm_, "cred.in", CredentialFile(made)));
+    ASSERT_OK_AND_ASSIGN(ProcessResult r, Activate("cred.in", "secret.out"));
+    ASSERT_EQ(r.exit_code, 0) << r.Describe();
+    ASSERT_OK_AND_ASSIGN(Bytes recovered, ReadWorkFile(*tpm_, "secret.out"));
+    EXPECT_EQ(recovered, secret);
+  }
+
   Result<ProcessResult> Activate(const std::string& cred_file, const std::string& out_file) {
     VOUCH_RETURN_IF_ERROR(
         tpm_->RunTool({"tpm2_startauthsession", "--policy-session", "-S", "session.ctx"}).status());
@@ -68,25 +80,13 @@ class MakeCredentialIntegrationTest : public ::testing::Test {
 
 TEST_F(MakeCredentialIntegrationTest, TpmRecoversSecretForNamedAk) {
   const Bytes secret = ToBytes("vouch-enrollment-challenge-0001");  // 31 bytes
-  ASSERT_OK_AND_ASSIGN(crypto::MadeCredential made,
-                       crypto::MakeCredential(*ek_, HashAlg::kSha256, ak_name_, secret, random_));
-  ASSERT_OK(WriteWorkFile(*tpm_, "cred.in", CredentialFile(made)));
-  ASSERT_OK_AND_ASSIGN(ProcessResult r, Activate("cred.in", "secret.out"));
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  ASSERT_OK_AND_ASSIGN(Bytes recovered, ReadWorkFile(*tpm_, "secret.out"));
-  EXPECT_EQ(recovered, secret);
+  ExpectTpmRecovers(secret);
 }
 
 TEST_F(MakeCredentialIntegrationTest, TpmRecoversFullLengthSecret) {
   Bytes secret(DigestSize(HashAlg::kSha256));
   ASSERT_OK(random_.Fill(secret));
-  ASSERT_OK_AND_ASSIGN(crypto::MadeCredential made,
-                       crypto::MakeCredential(*ek_, HashAlg::kSha256, ak_name_, secret, random_));
-  ASSERT_OK(WriteWorkFile(*tpm_, "cred.in", CredentialFile(made)));
-  ASSERT_OK_AND_ASSIGN(ProcessResult r, Activate("cred.in", "secret.out"));
-  ASSERT_EQ(r.exit_code, 0) << r.Describe();
-  ASSERT_OK_AND_ASSIGN(Bytes recovered, ReadWorkFile(*tpm_, "secret.out"));
-  EXPECT_EQ(recovered, secret);
+  ExpectTpmRecovers(secret);
 }
 
 TEST_F(MakeCredentialIntegrationTest, AkNameFromTpmPublicMatchesToolName) {
