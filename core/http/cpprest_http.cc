@@ -1,0 +1,1 @@
+#include "core/http/cpprest_http.h"
