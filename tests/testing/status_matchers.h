@@ -3,6 +3,7 @@
 //   EXPECT_THAT(r, StatusIs(Code::kInvalidArgument));
 //   EXPECT_THAT(r, StatusIs(Code::kInvalidArgument, HasSubstr("offset 12")));
 //   EXPECT_THAT(r, IsOk());  ASSERT_OK_AND_ASSIGN(auto v, F());
+//   EXPECT_THAT(r, IsOkAndHolds(0));
 #ifndef VOUCH_TESTS_TESTING_STATUS_MATCHERS_H_
 #define VOUCH_TESTS_TESTING_STATUS_MATCHERS_H_
 
@@ -37,6 +38,15 @@ MATCHER(IsOk, "is OK") {
   Status s = GetStatus(arg);
   *result_listener << "status is " << s.ToString();
   return s.ok();
+}
+
+// A Result holding a value that matches `value_matcher`.
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.has_value()) {
+    *result_listener << "status is " << arg.status().ToString();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, *arg, result_listener);
 }
 
 }  // namespace vouch::testing
