@@ -17,6 +17,7 @@ inline constexpr int kExitInternal = 4;
 
 void AddEventlogCommands(CLI::App& app, int* exit_code);
 void AddQuoteCommands(CLI::App& app, int* exit_code);
+void AddEvidenceCommands(CLI::App& app, int* exit_code);
 
 }  // namespace vouch::cli
 

@@ -16,6 +16,7 @@ int Run(int argc, char** argv) {
   int exit_code = vouch::cli::kExitOk;
   vouch::cli::AddEventlogCommands(app, &exit_code);
   vouch::cli::AddQuoteCommands(app, &exit_code);
+  vouch::cli::AddEvidenceCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
