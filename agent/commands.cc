@@ -111,7 +111,8 @@ Result<AgentInfo> MakeInfo(tpm_device::TpmDevice& device, const StateDir& state,
 
 // Blocks SIGTERM, SIGINT and SIGHUP in this thread (and so in every thread
 // started after it) and starts a thread that turns them into stop.Stop().
-// Must run before any other thread exists.
+// Must run before any other thread exists. `stop` and `logger` must live
+// until the process exits (the thread is detached).
 void StopOnSignals(StopSignal& stop, Logger& logger) {
   sigset_t set;
   sigemptyset(&set);
@@ -281,7 +282,8 @@ int RunServe(const AgentConfig& config_in, const ServeFlags& flags, Logger& logg
   if (flags.listen_address.has_value()) config.listen_address = *flags.listen_address;
   if (flags.port.has_value()) config.listen_port = *flags.port;
   if (Status valid = ValidateServeConfig(config); !valid.ok()) return Fail(logger, valid);
-  StopSignal stop;
+  // Static: the detached signal thread may outlive this function.
+  static StopSignal stop;
   StopOnSignals(stop, logger);
 
   Result<StateDir> state = StateDir::Open(config.state_dir, /*create=*/false);
@@ -328,7 +330,8 @@ int RunServe(const AgentConfig& config_in, const ServeFlags& flags, Logger& logg
 }
 
 int RunPush(const AgentConfig& config, const PushFlags& flags, Logger& logger) {
-  StopSignal stop;
+  // Static: the detached signal thread may outlive this function.
+  static StopSignal stop;
   if (!flags.once) StopOnSignals(stop, logger);
   Result<StateDir> state = StateDir::Open(config.state_dir, /*create=*/false);
   if (!state.has_value()) return Fail(logger, state.error());

@@ -5,7 +5,11 @@
 #      reported;
 #   2. a software TPM (swtpm) with EK certificates from a throw-away CA makes
 #      a quote over a fresh nonce; vouch-policy verifies it, and rejects the
-#      same quote against a tampered nonce.
+#      same quote against a tampered nonce;
+#   3. the host agent on that TPM: creates its attestation key, answers a
+#      challenge with an evidence document (quote + PCRs + event log) that
+#      vouch-policy verifies, and serves evidence over HTTPS (pull mode),
+#      refusing a malformed request.
 # Later issues add sections (enrollment, attestation, placement) to SECTIONS.
 #
 # Usage: scripts/demo.sh [--no-build]   (--no-build: use the existing build)
@@ -19,8 +23,9 @@ build_dir=${VOUCH_BUILD_DIR:-$repo/build}
 export VOUCH_BUILD_DIR=$build_dir
 fixtures=${VOUCH_FIXTURES_DIR:-$(cd "$repo/.." && pwd)/shared/fixtures}
 vouch_policy=$build_dir/policy/cli/vouch-policy
+vouch_agent=$build_dir/agent/vouch-agent
 
-SECTIONS=(section_eventlog_replay section_swtpm_quote)
+SECTIONS=(section_eventlog_replay section_swtpm_quote section_agent)
 
 # --- output helpers ----------------------------------------------------------
 
@@ -36,8 +41,13 @@ die() {
 
 work=""
 swtpm_pid=""
+agent_pid=""
 
 cleanup() {
+  if [[ -n "$agent_pid" ]] && kill -0 "$agent_pid" 2>/dev/null; then
+    kill "$agent_pid" 2>/dev/null || true
+    wait "$agent_pid" 2>/dev/null || true
+  fi
   if [[ -n "$swtpm_pid" ]] && kill -0 "$swtpm_pid" 2>/dev/null; then
     kill "$swtpm_pid" 2>/dev/null || true
     for _ in $(seq 50); do
@@ -218,6 +228,68 @@ section_swtpm_quote() {
     die "a tampered nonce was not rejected with quote.nonce_mismatch (exit $rc)"
   fi
   cd "$repo"
+}
+
+section_agent() {
+  header "3. The host agent: attestation key, evidence, pull mode over HTTPS"
+  [[ -n "$swtpm_pid" ]] || die "section 3 needs the swtpm of section 2"
+  local agent=("$vouch_agent" --tcti "$TPM2TOOLS_TCTI" --state-dir "$work/agent-state")
+  # The firmware log of a real laptop stands in for this TPM's (swtpm has no
+  # firmware): its events do not match swtpm's PCRs, which the check shows.
+  cat >"$work/agent.conf" <<CONF
+srtm_log = $fixtures/eventlogs/gotpmtools__glinux-alex.bin
+tls_certificate = $work/agent.crt
+tls_private_key = $work/agent.key
+label.region = demo-1
+CONF
+  agent+=(--config "$work/agent.conf")
+  step "vouch-agent init (RSA-2048 AK under the EK, blobs in a 0700 state directory)"
+  "${agent[@]}" init 2>/dev/null | indent || die "vouch-agent init failed"
+  step "vouch-agent init again: idempotent, reuses the same AK"
+  "${agent[@]}" init 2>/dev/null | grep -E '"created"' | indent
+
+  local nonce
+  nonce=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  step "vouch-agent quote --nonce $nonce --out evidence.json"
+  "${agent[@]}" quote --nonce "$nonce" --out "$work/evidence.json" 2>&1 | indent ||
+    die "vouch-agent quote failed"
+  step "vouch-policy evidence verify evidence.json --nonce $nonce"
+  local out rc=0
+  out=$("$vouch_policy" evidence verify "$work/evidence.json" --nonce "$nonce") || rc=$?
+  printf '%s\n' "$out" | grep -v '^     ' | indent
+  [[ "$out" == *"quote: signature, nonce and PCR digest OK"* ]] ||
+    die "the agent's quote did not verify"
+  step "the quote verifies; the borrowed laptop log does not replay into swtpm's PCRs" \
+    "(exit $rc): evidence from another machine is caught"
+
+  quiet openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$work/agent.key" -out "$work/agent.crt"
+  "${agent[@]}" serve --port 0 2>"$work/agent.log" &
+  agent_pid=$!
+  local url=""
+  for _ in $(seq 200); do
+    url=$(grep -o 'https://127.0.0.1:[0-9]*' "$work/agent.log" 2>/dev/null || true)
+    [[ -n "$url" ]] && break
+    kill -0 "$agent_pid" 2>/dev/null || { indent <"$work/agent.log"; die "vouch-agent serve exited"; }
+    sleep 0.05
+  done
+  [[ -n "$url" ]] || die "vouch-agent serve did not start"
+  step "vouch-agent serve: pid $agent_pid, $url (TLS, self-signed certificate for this run)"
+  nonce=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  curl -sS --cacert "$work/agent.crt" -H 'content-type: application/json' \
+    -d "{\"nonce\":\"$nonce\",\"pcrs\":[0,1,2,3,4,5,6,7,16]}" "$url/v1/evidence" \
+    -o "$work/pulled.json" || die "POST /v1/evidence failed"
+  step "POST $url/v1/evidence -> $(wc -c <"$work/pulled.json") bytes of evidence"
+  "$vouch_policy" evidence verify "$work/pulled.json" --nonce "$nonce" --json |
+    grep -E '"ok"|"reset_count"' | indent || true
+  step "a malformed request (8-bit nonce) is refused with a clear error:"
+  curl -sS --cacert "$work/agent.crt" -H 'content-type: application/json' \
+    -d '{"nonce":"00"}' -w ' (HTTP %{http_code})\n' "$url/v1/evidence" | indent
+  kill -TERM "$agent_pid"
+  wait "$agent_pid" || die "vouch-agent serve did not stop cleanly"
+  agent_pid=""
+  step "SIGTERM: vouch-agent stopped cleanly"
 }
 
 # --- main --------------------------------------------------------------------
