@@ -1,0 +1,279 @@
+#include "agent/evidence_collector.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "core/tpm/attest.h"
+#include "core/tpm/pcr.h"
+#include "core/tpm/public.h"
+#include "core/tpm/quote.h"
+
+namespace vouch::agent {
+namespace {
+
+// Closes a file descriptor when it goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string ErrnoText(int err) { return std::strerror(err); }
+
+// The VM log's shared lock; closing the descriptor releases it.
+class FlockGuard final : public EventLogSource::Guard {
+ public:
+  explicit FlockGuard(int fd) : fd_(fd) {}
+
+ private:
+  Fd fd_;
+};
+
+class NoLockGuard final : public EventLogSource::Guard {};
+
+size_t LimitFor(LogKind kind) {
+  switch (kind) {
+    case LogKind::kSrtm: return protocol::kMaxSrtmLogBytes;
+    case LogKind::kDrtm: return protocol::kMaxDrtmLogBytes;
+    case LogKind::kVm: return protocol::kMaxVmLogBytes;
+  }
+  return 0;
+}
+
+Status TooLarge(const std::string& path, size_t limit) {
+  return InvalidArgumentError(path + " is larger than the evidence limit of " +
+                              std::to_string(limit) + " bytes");
+}
+
+// Reads the whole file at `path` (see FileEventLogSource for the contract).
+Result<std::optional<Bytes>> ReadLogFile(const std::string& path, size_t limit) {
+  if (path.empty()) return std::optional<Bytes>();
+  // O_NONBLOCK: opening a FIFO placed at the path must not hang the agent
+  // (it is then refused as not a regular file).
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) {
+    const int err = errno;
+    if (err == ENOENT) return std::optional<Bytes>();
+    if (err == EACCES || err == EPERM) {
+      return PermissionDeniedError("open " + path + ": " + ErrnoText(err));
+    }
+    return UnavailableError("open " + path + ": " + ErrnoText(err));
+  }
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return UnavailableError("stat " + path + ": " + ErrnoText(errno));
+  if (!S_ISREG(st.st_mode)) return InvalidArgumentError(path + " is not a regular file");
+  if (st.st_size < 0 || static_cast<uint64_t>(st.st_size) > limit) return TooLarge(path, limit);
+
+  // securityfs reports size 0, and a file may grow after fstat: read in
+  // chunks until EOF, never keeping more than limit + 1 bytes.
+  Bytes data;
+  data.reserve(std::min(limit + 1, static_cast<size_t>(st.st_size) + 1));
+  constexpr size_t kChunk = 64 * 1024;
+  while (data.size() <= limit) {
+    const size_t old_size = data.size();
+    const size_t want = std::min(kChunk, limit + 1 - old_size);
+    data.resize(old_size + want);
+    const ssize_t n = read(fd.get(), data.data() + old_size, want);
+    if (n < 0) {
+      const int err = errno;
+      data.resize(old_size);
+      if (err == EINTR) continue;
+      return UnavailableError("read " + path + ": " + ErrnoText(err));
+    }
+    data.resize(old_size + static_cast<size_t>(n));
+    if (n == 0) break;
+  }
+  if (data.size() > limit) return TooLarge(path, limit);
+  data.shrink_to_fit();
+  return std::optional<Bytes>(std::move(data));
+}
+
+std::string PcrName(HashAlg bank, uint32_t pcr) {
+  return "PCR " + std::to_string(pcr) + " (" + std::string(HashAlgName(bank)) + ")";
+}
+
+// The selected (bank, PCR) pairs of a selection, as a set, so a quote's
+// selection can be compared with the requested one whatever its order.
+std::set<std::pair<HashAlg, uint32_t>> SelectedSet(const std::vector<tpm::PcrSelection>& sel) {
+  std::set<std::pair<HashAlg, uint32_t>> out;
+  for (const tpm::PcrSelection& s : sel) {
+    for (uint32_t pcr : s.pcrs) out.emplace(s.bank, pcr);
+  }
+  return out;
+}
+
+// "PCR 15 (sha256), PCR 15 (sha1)": the PCRs whose value differs between two
+// reads of the same selection.
+std::string ChangedPcrs(const tpm::PcrValues& before, const tpm::PcrValues& after) {
+  std::string out;
+  for (const auto& [bank, values] : before.banks()) {
+    for (const auto& [pcr, value] : values) {
+      const Bytes* now = after.Get(bank, pcr);
+      if (now != nullptr && *now == value) continue;
+      if (!out.empty()) out += ", ";
+      out += PcrName(bank, pcr);
+    }
+  }
+  return out.empty() ? "none found on a re-read (changed and changed back?)" : out;
+}
+
+}  // namespace
+
+std::string_view LogKindName(LogKind kind) {
+  switch (kind) {
+    case LogKind::kSrtm: return "srtm";
+    case LogKind::kDrtm: return "drtm";
+    case LogKind::kVm: return "vm";
+  }
+  return "unknown";
+}
+
+FileEventLogSource::FileEventLogSource(std::string srtm_path, std::string drtm_path,
+                                       std::string vm_path)
+    : srtm_path_(std::move(srtm_path)),
+      drtm_path_(std::move(drtm_path)),
+      vm_path_(std::move(vm_path)) {}
+
+Result<std::unique_ptr<EventLogSource::Guard>> FileEventLogSource::LockWriters() {
+  if (vm_path_.empty()) return std::unique_ptr<Guard>(std::make_unique<NoLockGuard>());
+  const int fd = open(vm_path_.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    const int err = errno;
+    if (err == ENOENT) return std::unique_ptr<Guard>(std::make_unique<NoLockGuard>());
+    return UnavailableError("lock " + vm_path_ + ": open: " + ErrnoText(err));
+  }
+  auto guard = std::make_unique<FlockGuard>(fd);  // owns fd from here on
+  // Blocks while the launcher appends and extends (milliseconds).
+  while (flock(fd, LOCK_SH) != 0) {
+    const int err = errno;
+    if (err == EINTR) continue;
+    return UnavailableError("lock " + vm_path_ + ": flock: " + ErrnoText(err));
+  }
+  return std::unique_ptr<Guard>(std::move(guard));
+}
+
+Result<std::optional<Bytes>> FileEventLogSource::Read(LogKind kind) {
+  switch (kind) {
+    case LogKind::kSrtm: return ReadLogFile(srtm_path_, LimitFor(kind));
+    case LogKind::kDrtm: return ReadLogFile(drtm_path_, LimitFor(kind));
+    case LogKind::kVm: return ReadLogFile(vm_path_, LimitFor(kind));
+  }
+  return InvalidArgumentError("unknown log kind");
+}
+
+std::vector<uint32_t> AllPcrs() {
+  std::vector<uint32_t> pcrs(tpm::kNumPcrs);
+  for (uint32_t i = 0; i < tpm::kNumPcrs; ++i) pcrs[i] = i;
+  return pcrs;
+}
+
+EvidenceCollector::EvidenceCollector(tpm_device::TpmDevice& device, const tpm_device::TpmObject& ak,
+                                     EventLogSource& logs, HostFactsSource& facts)
+    : device_(device), ak_(ak), logs_(logs), facts_(facts) {}
+
+Result<HashAlg> EvidenceCollector::QuoteHash() {
+  if (!cached_ak_public_.empty() && cached_ak_public_ == ak_.public_area()) {
+    return cached_quote_hash_;
+  }
+  Result<tpm::TpmPublic> ak = tpm::TpmPublic::DecodeTpm2b(ak_.public_area());
+  if (!ak) return FailedPreconditionError("AK public area: " + ak.error().message());
+  const std::optional<tpm::SigningScheme> scheme = ak->signing_scheme();
+  if (!scheme) return FailedPreconditionError("AK public area: no signing scheme in the template");
+  cached_ak_public_ = ak_.public_area();
+  cached_quote_hash_ = scheme->hash;
+  return cached_quote_hash_;
+}
+
+Result<protocol::Evidence> EvidenceCollector::Collect(ByteView nonce,
+                                                      const std::vector<uint32_t>& pcrs) {
+  if (nonce.size() < protocol::kMinNonceBytes || nonce.size() > protocol::kMaxNonceBytes) {
+    return InvalidArgumentError("nonce has " + std::to_string(nonce.size()) + " bytes; expected " +
+                                std::to_string(protocol::kMinNonceBytes) + " to " +
+                                std::to_string(protocol::kMaxNonceBytes));
+  }
+  std::vector<uint32_t> wanted = pcrs.empty() ? AllPcrs() : pcrs;
+  for (uint32_t pcr : wanted) {
+    if (pcr >= tpm::kNumPcrs) {
+      return InvalidArgumentError("PCR index " + std::to_string(pcr) + " out of range 0-" +
+                                  std::to_string(tpm::kNumPcrs - 1));
+    }
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+
+  VOUCH_ASSIGN_OR_RETURN(const HashAlg quote_hash, QuoteHash());
+  VOUCH_ASSIGN_OR_RETURN_CTX(const std::vector<HashAlg> banks, device_.ActiveBanks(),
+                             "active PCR banks");
+  if (banks.empty()) return FailedPreconditionError("the TPM has no active PCR bank");
+  std::vector<tpm::PcrSelection> selection;
+  selection.reserve(banks.size());
+  for (HashAlg bank : banks) selection.push_back({bank, wanted});
+  const std::set<std::pair<HashAlg, uint32_t>> wanted_set = SelectedSet(selection);
+
+  protocol::Evidence evidence;
+  std::string changed;
+  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
+    if (attempt > 1) ++retries_;
+    tpm_device::TpmQuote quote;
+    {
+      VOUCH_ASSIGN_OR_RETURN_CTX(std::unique_ptr<EventLogSource::Guard> guard, logs_.LockWriters(),
+                                 "log writers");
+      VOUCH_ASSIGN_OR_RETURN_CTX(evidence.srtm_log, logs_.Read(LogKind::kSrtm), "srtm log");
+      VOUCH_ASSIGN_OR_RETURN_CTX(evidence.drtm_log, logs_.Read(LogKind::kDrtm), "drtm log");
+      VOUCH_ASSIGN_OR_RETURN_CTX(evidence.vm_log, logs_.Read(LogKind::kVm), "vm log");
+      VOUCH_ASSIGN_OR_RETURN_CTX(evidence.pcrs, device_.ReadPcrs(selection), "read PCRs");
+      VOUCH_ASSIGN_OR_RETURN_CTX(quote, device_.Quote(ak_, nonce, selection), "quote");
+    }
+    Result<tpm::Attest> attest = tpm::DecodeAttest(quote.attest);
+    if (!attest)
+      return InternalError("the TPM's quote does not decode: " + attest.error().message());
+    if (!attest->quote.has_value() || attest->magic != tpm::kTpmGeneratedValue) {
+      return InternalError("the TPM returned an attestation that is not a quote");
+    }
+    if (!ConstantTimeEqual(attest->extra_data, nonce)) {
+      return InternalError("the TPM's quote does not carry the nonce");
+    }
+    if (SelectedSet(attest->quote->selection) != wanted_set) {
+      return InternalError("the TPM quoted another PCR selection than requested");
+    }
+    Result<Bytes> digest =
+        tpm::ComputePcrDigest(quote_hash, attest->quote->selection, evidence.pcrs);
+    if (!digest) return InternalError("PCR digest: " + digest.error().message());
+    if (*digest == attest->quote->pcr_digest) {
+      evidence.nonce = ToBytes(nonce);
+      evidence.quote_attest = std::move(quote.attest);
+      evidence.quote_signature = std::move(quote.signature);
+      evidence.ak_public = ak_.public_area();
+      evidence.reset_count = attest->clock_info.reset_count;
+      evidence.restart_count = attest->clock_info.restart_count;
+      evidence.host = facts_.Facts();
+      return evidence;
+    }
+    // A PCR was extended between the read and the quote (the launcher
+    // measured a VM, or something outside the lock protocol extended).
+    // Read again only to say which one; the next attempt reads afresh.
+    VOUCH_ASSIGN_OR_RETURN_CTX(const tpm::PcrValues now, device_.ReadPcrs(selection), "read PCRs");
+    changed = ChangedPcrs(evidence.pcrs, now);
+  }
+  return UnavailableError("PCRs changed between reading and quoting in " +
+                          std::to_string(kMaxAttempts) + " attempts; last changed: " + changed);
+}
+
+}  // namespace vouch::agent
