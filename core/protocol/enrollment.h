@@ -38,6 +38,10 @@ inline constexpr size_t kMaxIntermediates = 4;
 inline constexpr size_t kMaxEnrollmentDocumentBytes = 64 * 1024;
 inline constexpr size_t kMaxEnrollmentIdLength = 64;  // [A-Za-z0-9_-]
 inline constexpr size_t kActivationProofBytes = 32;   // HMAC-SHA256
+// Limit of the small documents (activation request and result, challenge,
+// evidence request), refused before parsing when larger. The enrollment
+// request and challenge use kMaxEnrollmentDocumentBytes.
+inline constexpr size_t kMaxSmallDocumentBytes = 4096;
 
 struct EnrollmentRequest {
   Bytes ek_public;                      // TPM2B_PUBLIC, always present
@@ -71,12 +75,19 @@ struct Challenge {
 // HMAC-SHA256(key = secret, message = "vouch-enrollment-v1" || 0x00 ||
 // enrollment_id || 0x00 || ak_name), ak_name being the AK's TPM name
 // (nameAlg || H(TPMT_PUBLIC)). Both sides compute it; the verifier compares
-// in constant time. InvalidArgument for an empty secret or name.
+// in constant time (ConstantTimeEqual). InvalidArgument for an empty secret
+// or name, or an enrollment id outside [A-Za-z0-9_-]{1,64} (the alphabet
+// keeps the 0x00 separators unambiguous). Thread-safe.
 Result<Bytes> ComputeActivationProof(ByteView secret, std::string_view enrollment_id,
                                      ByteView ak_name);
 
-// JSON encodings (compact). Decoders check the schema's rules and limits and
-// return InvalidArgument naming the member; they never throw.
+// JSON encodings (compact, keys in schema order). Encoders return Internal
+// when a field breaks the schema's limits (a bug in the caller). Decoders
+// check the schema's rules and limits (size before parsing, nesting depth,
+// UTF-8, duplicate or unknown members, types, hex/base64 syntax and sizes,
+// id and timestamp syntax) and return InvalidArgument naming the member
+// ("enrollment_request.ek.certificate: ..."); they never throw. All are
+// thread-safe.
 Result<std::string> EncodeEnrollmentRequest(const EnrollmentRequest& request);
 Result<EnrollmentRequest> DecodeEnrollmentRequest(std::string_view json);
 Result<std::string> EncodeEnrollmentChallenge(const EnrollmentChallenge& challenge);
@@ -90,6 +101,9 @@ Result<Challenge> DecodeChallenge(std::string_view json);
 
 // The agent's pull-mode request (POST /v1/evidence on the agent):
 // {"nonce": "<hex>", "pcrs": [0, 1, ...]} ("pcrs" optional: default 0-23).
+// The decoder accepts the indices in any order and returns them sorted; an
+// empty or repeating list, or an index above 23, is InvalidArgument. The
+// encoder writes them sorted and omits "pcrs" when the list is empty.
 struct EvidenceRequest {
   Bytes nonce;
   std::vector<uint32_t> pcrs;  // sorted, unique, each < 24; empty = all 24

@@ -64,14 +64,22 @@ struct Evidence {
 };
 
 // The JSON document (compact, keys in schema order). Internal if a field
-// breaks the schema's limits (a bug in the caller, not bad input).
+// breaks the schema's limits (a bug in the caller, not bad input): nonce
+// size, empty or oversize TPM blobs and logs, no PCR values or an SM3 bank
+// (the schema has none), host facts outside their limits or not UTF-8.
+// Optional members are written only when set (machine_id and labels only
+// when non-empty, "tpm" only with a counter). Thread-safe.
 Result<std::string> EncodeEvidence(const Evidence& evidence);
 
 // Parses and checks a document against the schema's rules: required
 // members, types, no unknown members, hex/base64 syntax, digest sizes per
 // bank, PCR indices 0-23, size limits. InvalidArgument naming the member
-// ("evidence.pcrs.sha256.7: expected 64 hex digits") for anything else;
-// never throws, never reads past `json`.
+// ("evidence.pcrs.sha256.7: expected 64 lower-case hex digits") for
+// anything else; never throws, never reads past `json`. Before parsing it
+// refuses documents over kMaxEvidenceDocumentBytes, nesting deeper than 8
+// levels and strings that are not UTF-8; duplicate member names are refused
+// too. Integers must be written as integers (no fraction or exponent).
+// Thread-safe.
 Result<Evidence> DecodeEvidence(std::string_view json);
 
 }  // namespace vouch::protocol
