@@ -46,10 +46,13 @@ using tpm_device::TpmDevice;
 using tpm_device::TpmObject;
 using tpm_device::TpmQuote;
 
-// Quotes in the leak test. The issue asks for 10,000; 1,000 keep this test
-// under ~10 s on swtpm (about 2-3 ms per RSA quote) and would already show a
-// single leaked object or session (swtpm has 3 object slots).
-constexpr int kLeakTestQuotes = 1000;
+// Consecutive quotes in the leak test, as the issue asks: with the P-256 AK
+// (about 0.5 ms per quote on swtpm, against 2-3 ms for RSA-2048) they take
+// a few seconds. A single leaked object or session per quote would fill
+// swtpm's 3 object slots within the first quotes.
+constexpr int kLeakTestQuotes = 10000;
+// RSA quotes after them: the RSA figure and the same leak check.
+constexpr int kRsaQuotes = 200;
 
 std::vector<tpm::PcrSelection> AllPcrs() {
   std::vector<uint32_t> pcrs;
@@ -255,39 +258,33 @@ TEST(TpmDeviceIntegrationTest, ManyQuotesLeaveNoObjectsOrSessions) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<TpmDevice> device, OpenEsysTpmDevice(tpm->Tcti()));
   ASSERT_OK_AND_ASSIGN(tpm_device::LoadedHandleCounts empty, device->CountLoadedHandles());
   EXPECT_EQ(empty, (tpm_device::LoadedHandleCounts{0, 0}));
-  {
+  struct Run {
+    AkKind kind;
+    int quotes;
+    const char* name;
+  };
+  for (const Run& run : {Run{AkKind::kEccP256, kLeakTestQuotes, "P-256"},
+                         Run{AkKind::kRsa2048, kRsaQuotes, "RSA-2048"}}) {
     ASSERT_OK_AND_ASSIGN(TpmObject ek, device->LoadEk(EkKind::kRsa));
-    ASSERT_OK_AND_ASSIGN(AkBlob blob, device->CreateAk(ek, AkKind::kRsa2048));
+    ASSERT_OK_AND_ASSIGN(AkBlob blob, device->CreateAk(ek, run.kind));
     ASSERT_OK_AND_ASSIGN(TpmObject ak, device->LoadAk(ek, blob));
     ASSERT_OK_AND_ASSIGN(tpm_device::LoadedHandleCounts loaded, device->CountLoadedHandles());
     EXPECT_EQ(loaded, (tpm_device::LoadedHandleCounts{1, 0}));  // the AK; the EK is persistent
 
     const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < kLeakTestQuotes; ++i) {
+    for (int i = 0; i < run.quotes; ++i) {
       Bytes nonce = Nonce(static_cast<uint8_t>(i));
-      ASSERT_OK(device->Quote(ak, nonce, AllPcrs()).status()) << "quote " << i;
+      nonce[0] = static_cast<uint8_t>(i >> 8);
+      ASSERT_OK(device->Quote(ak, nonce, AllPcrs()).status()) << run.name << " quote " << i;
     }
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%d RSA quotes (sha1+sha256, PCRs 0-23): %.3f ms each\n", kLeakTestQuotes,
-                ms / kLeakTestQuotes);
+    std::printf("%d %s quotes (sha1+sha256, PCRs 0-23): %.3f ms each\n", run.quotes, run.name,
+                ms / run.quotes);
     ASSERT_OK_AND_ASSIGN(tpm_device::LoadedHandleCounts after, device->CountLoadedHandles());
-    EXPECT_EQ(after, loaded);
-  }
-  {
-    // P-256 AK timing (fewer quotes: the figure, not the leak check).
-    ASSERT_OK_AND_ASSIGN(TpmObject ek, device->LoadEk(EkKind::kRsa));
-    ASSERT_OK_AND_ASSIGN(AkBlob blob, device->CreateAk(ek, AkKind::kEccP256));
-    ASSERT_OK_AND_ASSIGN(TpmObject ak, device->LoadAk(ek, blob));
-    constexpr int kEccQuotes = 200;
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < kEccQuotes; ++i) {
-      ASSERT_OK(device->Quote(ak, Nonce(static_cast<uint8_t>(i)), AllPcrs()).status());
-    }
-    const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-    std::printf("%d P-256 quotes (sha1+sha256, PCRs 0-23): %.3f ms each\n", kEccQuotes,
-                ms / kEccQuotes);
+    EXPECT_EQ(after, loaded) << run.name;
+    // The last quote still verifies: the TPM did real work throughout.
+    EXPECT_TRUE(QuoteAndVerify(*device, ak, 0x77).has_value()) << run.name;
   }
   ASSERT_OK_AND_ASSIGN(tpm_device::LoadedHandleCounts end, device->CountLoadedHandles());
   EXPECT_EQ(end, empty);
