@@ -4,7 +4,12 @@
 // File format: one `key = value` per line; '#' starts a comment line; blank
 // lines ignored; values are taken verbatim after trimming spaces (no quotes
 // needed). `label.NAME = VALUE` lines add host labels. Unknown keys are an
-// error (a typo must not silently fall back to a default).
+// error (a typo must not silently fall back to a default), and so is a key
+// set twice. Paths must be absolute. Value rules (ranges, choices) are listed
+// per key in docs/agent.md, "Configuration".
+//
+// This file only parses and checks values; nothing here opens the TPM, the
+// state directory or a socket.
 #ifndef VOUCH_AGENT_CONFIG_H_
 #define VOUCH_AGENT_CONFIG_H_
 
@@ -14,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/logger.h"
 #include "core/base/status.h"
@@ -74,18 +80,30 @@ struct AgentConfig {
 };
 
 // Parses a configuration file's text over the defaults. InvalidArgument
-// naming the line number and key for unknown keys, malformed lines and bad
-// values ("line 7: ak_type: expected rsa or ecc, got 'dsa'").
+// naming the line number and key for unknown keys, malformed lines, keys set
+// twice and bad values ("line 7: ak_type: expected rsa or ecc, got 'dsa'").
+// Pure function; thread-safe.
 Result<AgentConfig> ParseAgentConfig(std::string_view text);
 
-// Reads and parses `path`. NotFound when it does not exist (callers decide
-// whether a missing default file is fine), InvalidArgument as above with the
-// path in front.
+// Sets one key in `config` with the same checks as a file line (`key` is a
+// file key such as "state_dir" or "label.rack"; `value` is trimmed). For
+// command-line overrides applied after LoadAgentConfig. InvalidArgument
+// naming the key ("ak_handle: expected ..."); `config` is unchanged then.
+Status SetAgentConfigValue(AgentConfig& config, std::string_view key, std::string_view value);
+
+// Every key the file accepts, sorted, and "label.NAME" last (for --help and
+// for the test that keeps docs/agent.md in sync).
+std::vector<std::string_view> AgentConfigKeys();
+
+// Reads and parses `path` (at most 1 MiB). NotFound when it does not exist
+// (callers decide whether a missing default file is fine); PermissionDenied
+// when it cannot be opened; InvalidArgument as above with the path in front
+// ("/etc/vouch/agent.conf: line 7: ak_type: ...").
 Result<AgentConfig> LoadAgentConfig(const std::string& path);
 
 // Checks cross-field rules before a server starts: TLS certificate and key
-// both or neither; no TLS only on a loopback listen address; a client CA
-// needs TLS. InvalidArgument naming the keys.
+// both or neither; no TLS only on a loopback listen address (127.0.0.0/8,
+// ::1); a client CA needs TLS. InvalidArgument naming the keys.
 Status ValidateServeConfig(const AgentConfig& config);
 
 }  // namespace vouch::agent

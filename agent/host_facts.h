@@ -1,4 +1,7 @@
-// Host facts from configuration and the running system.
+// Host facts from configuration and the running system: unverified claims
+// the agent sends with enrollment and evidence (the verifier trusts only
+// what is measured). Nothing here fails: a fact that cannot be read is left
+// empty (or "none"), because evidence without it is still evidence.
 #ifndef VOUCH_AGENT_HOST_FACTS_H_
 #define VOUCH_AGENT_HOST_FACTS_H_
 
@@ -13,11 +16,18 @@ namespace vouch::agent {
 // The agent's version string ("0.1.0"), from the CMake project version.
 std::string AgentVersion();
 
-// Facts from `config` where set, else detected: hostname (gethostname), machine
-// id (/etc/machine-id when it is 32 hex digits), hypervisor (xen when
-// /proc/xen exists, kvm when /dev/kvm exists, else none; version from
-// /sys/hypervisor/version/* for Xen, the kernel release for KVM). `root` is
-// prepended to every path read (tests pass a scratch tree; "" in production).
+// Facts from `config` where set, else detected: hostname
+// (/proc/sys/kernel/hostname, else gethostname(); "localhost" if neither
+// works; cut to 253 characters of [A-Za-z0-9._-]), machine id
+// (/etc/machine-id when it is 32 hex digits, lower-cased; else empty),
+// hypervisor (xen when /proc/xen exists, else kvm when /dev/kvm exists, else
+// none; the version, also for a configured kind, from
+// /sys/hypervisor/version/{major,minor,extra} for Xen ("4.17.2"), the kernel
+// release (/proc/sys/kernel/osrelease, else uname) for KVM; printable ASCII,
+// at most 128 characters), measured launch and labels from `config`, the
+// agent version. `root` is prepended to every path read (tests pass a
+// scratch tree; "" in production). Everything is read once, in the
+// constructor; Facts() is then a cheap copy and thread-safe.
 class SystemHostFacts final : public HostFactsSource {
  public:
   explicit SystemHostFacts(const AgentConfig& config, std::string root = "");

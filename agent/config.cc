@@ -1,0 +1,410 @@
+#include "agent/config.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <utility>
+
+namespace vouch::agent {
+namespace {
+
+using Setter = std::function<Status(AgentConfig&, std::string_view)>;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Quotes a value for an error message, cut short so a huge line stays a
+// readable message.
+std::string Quoted(std::string_view value) {
+  constexpr size_t kMaxShown = 64;
+  std::string out = "'";
+  out += value.substr(0, kMaxShown);
+  if (value.size() > kMaxShown) out += "...";
+  out += "'";
+  return out;
+}
+
+Status Expected(std::string_view what, std::string_view got) {
+  return InvalidArgumentError("expected " + std::string(what) + ", got " + Quoted(got));
+}
+
+// Unsigned decimal integer in [min, max]; no sign, no spaces, no suffix.
+Result<uint64_t> ParseUnsigned(std::string_view value, uint64_t min, uint64_t max) {
+  const std::string range = "an integer " + std::to_string(min) + "-" + std::to_string(max);
+  uint64_t v = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, v);
+  if (value.empty() || ec != std::errc() || ptr != end || v < min || v > max) {
+    return Expected(range, value);
+  }
+  return v;
+}
+
+template <typename T, typename Field>
+Setter UnsignedSetter(Field field, uint64_t min, uint64_t max) {
+  return [field, min, max](AgentConfig& c, std::string_view v) -> Status {
+    VOUCH_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(v, min, max));
+    c.*field = static_cast<T>(n);
+    return Status::Ok();
+  };
+}
+
+template <typename Duration>
+Setter DurationSetter(Duration AgentConfig::*field, uint64_t min, uint64_t max) {
+  return [field, min, max](AgentConfig& c, std::string_view v) -> Status {
+    VOUCH_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(v, min, max));
+    c.*field = Duration(static_cast<typename Duration::rep>(n));
+    return Status::Ok();
+  };
+}
+
+// Free text without control characters (a value is one line of the file, but
+// the same checks apply to command-line overrides).
+Status CheckPrintable(std::string_view value) {
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgumentError("control character in value");
+    }
+  }
+  return Status::Ok();
+}
+
+Setter StringSetter(std::string AgentConfig::*field, bool allow_empty) {
+  return [field, allow_empty](AgentConfig& c, std::string_view v) -> Status {
+    if (v.empty() && !allow_empty) return InvalidArgumentError("value must not be empty");
+    VOUCH_RETURN_IF_ERROR(CheckPrintable(v));
+    c.*field = std::string(v);
+    return Status::Ok();
+  };
+}
+
+// Paths must be absolute: the agent runs as a service whose working directory
+// is not the operator's. Empty means "none" where `allow_empty`.
+Setter PathSetter(std::string AgentConfig::*field, bool allow_empty) {
+  return [field, allow_empty](AgentConfig& c, std::string_view v) -> Status {
+    if (v.empty()) {
+      if (!allow_empty) return InvalidArgumentError("expected an absolute path, got ''");
+      (c.*field).clear();
+      return Status::Ok();
+    }
+    if (v.front() != '/') return Expected("an absolute path", v);
+    VOUCH_RETURN_IF_ERROR(CheckPrintable(v));
+    c.*field = std::string(v);
+    return Status::Ok();
+  };
+}
+
+template <typename T>
+Setter EnumSetter(T AgentConfig::*field, std::vector<std::pair<std::string_view, T>> choices) {
+  return [field, choices = std::move(choices)](AgentConfig& c, std::string_view v) -> Status {
+    std::string names;
+    for (const auto& [name, value] : choices) {
+      if (v == name) {
+        c.*field = value;
+        return Status::Ok();
+      }
+      if (!names.empty()) names += (&name == &choices.back().first) ? " or " : ", ";
+      names += name;
+    }
+    return Expected(names, v);
+  };
+}
+
+Status SetAkHandle(AgentConfig& c, std::string_view v) {
+  constexpr std::string_view kWhat = "a persistent handle 0x81000000-0x81ffffff";
+  std::string_view digits = v;
+  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+    digits.remove_prefix(2);
+  }
+  uint32_t handle = 0;
+  const char* end = digits.data() + digits.size();
+  auto [ptr, ec] = std::from_chars(digits.data(), end, handle, 16);
+  if (digits.empty() || ec != std::errc() || ptr != end || handle < 0x81000000u ||
+      handle > 0x81ffffffu) {
+    return Expected(kWhat, v);
+  }
+  c.ak_persistent_handle = handle;
+  return Status::Ok();
+}
+
+Status SetHostname(AgentConfig& c, std::string_view v) {
+  // Empty: detect (gethostname). Otherwise the evidence schema's limit and
+  // DNS-ish characters, so a label cannot smuggle odd text into reports.
+  if (v.size() > 253) return InvalidArgumentError("longer than 253 characters");
+  for (char ch : v) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_';
+    if (!ok) return Expected("letters, digits, '-', '.' or '_'", v);
+  }
+  c.hostname = std::string(v);
+  return Status::Ok();
+}
+
+Status SetHypervisor(AgentConfig& c, std::string_view v) {
+  if (v == "auto") {
+    c.hypervisor = std::nullopt;
+  } else if (v == "xen") {
+    c.hypervisor = protocol::HypervisorKind::kXen;
+  } else if (v == "kvm") {
+    c.hypervisor = protocol::HypervisorKind::kKvm;
+  } else if (v == "none") {
+    c.hypervisor = protocol::HypervisorKind::kNone;
+  } else {
+    return Expected("auto, xen, kvm or none", v);
+  }
+  return Status::Ok();
+}
+
+Status SetListenAddress(AgentConfig& c, std::string_view v) {
+  // An IP literal only: a name would be resolved at bind time, and the
+  // loopback rule of ValidateServeConfig must be decidable from the text.
+  const std::string s(v);
+  in_addr a4{};
+  in6_addr a6{};
+  if (inet_pton(AF_INET, s.c_str(), &a4) != 1 && inet_pton(AF_INET6, s.c_str(), &a6) != 1) {
+    return Expected("an IPv4 or IPv6 address", v);
+  }
+  c.listen_address = s;
+  return Status::Ok();
+}
+
+Status SetRateLimit(AgentConfig& c, std::string_view v) {
+  constexpr double kMax = 10000;
+  double d = 0;
+  const char* end = v.data() + v.size();
+  auto [ptr, ec] = std::from_chars(v.data(), end, d, std::chars_format::fixed);
+  if (v.empty() || ec != std::errc() || ptr != end || !std::isfinite(d) || d <= 0 || d > kMax) {
+    return Expected("a number > 0 and <= 10000", v);
+  }
+  c.rate_limit_per_second = d;
+  return Status::Ok();
+}
+
+Status SetVerifierUrl(AgentConfig& c, std::string_view v) {
+  if (v.empty()) {
+    c.verifier_url.clear();
+    return Status::Ok();
+  }
+  VOUCH_RETURN_IF_ERROR(CheckPrintable(v));
+  const bool https = v.starts_with("https://");
+  const bool http = v.starts_with("http://");
+  const size_t host_start = https ? 8 : 7;
+  if ((!https && !http) || v.size() <= host_start || v.find(' ') != std::string_view::npos ||
+      v.size() > 2048) {
+    return Expected("an http:// or https:// URL", v);
+  }
+  c.verifier_url = std::string(v);
+  return Status::Ok();
+}
+
+Status SetLogLevel(AgentConfig& c, std::string_view v) {
+  std::optional<LogLevel> level = ParseLogLevel(v);
+  if (!level.has_value()) return Expected("debug, info, warning or error", v);
+  c.log_level = *level;
+  return Status::Ok();
+}
+
+// Host label names and values: the evidence schema's rules
+// (^[a-z0-9][a-z0-9._/-]{0,62}$, values at most 256 characters, at most 64).
+constexpr size_t kMaxLabels = 64;
+constexpr size_t kMaxLabelValue = 256;
+
+bool IsLabelName(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char ch = name[i];
+    const bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+    if (i == 0 ? !alnum : !(alnum || ch == '.' || ch == '_' || ch == '/' || ch == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Status SetLabel(AgentConfig& c, std::string_view name, std::string_view value) {
+  if (!IsLabelName(name)) {
+    return InvalidArgumentError("label name must match ^[a-z0-9][a-z0-9._/-]{0,62}$");
+  }
+  if (value.size() > kMaxLabelValue)
+    return InvalidArgumentError("value longer than 256 characters");
+  VOUCH_RETURN_IF_ERROR(CheckPrintable(value));
+  if (!c.labels.contains(std::string(name)) && c.labels.size() >= kMaxLabels) {
+    return InvalidArgumentError("more than 64 labels");
+  }
+  c.labels[std::string(name)] = std::string(value);
+  return Status::Ok();
+}
+
+const std::map<std::string_view, Setter>& Setters() {
+  using tpm_device::AkKind;
+  using tpm_device::EkKind;
+  static const auto* const kSetters = new std::map<std::string_view, Setter>{
+      {"tcti", StringSetter(&AgentConfig::tcti, /*allow_empty=*/false)},
+      {"ek_type",
+       EnumSetter(&AgentConfig::ek_kind, {{"rsa", EkKind::kRsa}, {"ecc", EkKind::kEcc}})},
+      {"ak_type",
+       EnumSetter(&AgentConfig::ak_kind, {{"rsa", AkKind::kRsa2048}, {"ecc", AkKind::kEccP256}})},
+      {"ak_storage",
+       EnumSetter(&AgentConfig::ak_storage,
+                  {{"file", AkStorage::kStateFile}, {"persistent", AkStorage::kPersistentHandle}})},
+      {"ak_handle", SetAkHandle},
+      {"state_dir", PathSetter(&AgentConfig::state_dir, /*allow_empty=*/false)},
+      {"srtm_log", PathSetter(&AgentConfig::srtm_log_path, /*allow_empty=*/true)},
+      {"drtm_log", PathSetter(&AgentConfig::drtm_log_path, /*allow_empty=*/true)},
+      {"vm_log", PathSetter(&AgentConfig::vm_log_path, /*allow_empty=*/true)},
+      {"hostname", SetHostname},
+      {"hypervisor", SetHypervisor},
+      {"measured_launch", EnumSetter(&AgentConfig::measured_launch,
+                                     {{"txt", protocol::MeasuredLaunch::kTxt},
+                                      {"emulated", protocol::MeasuredLaunch::kEmulated},
+                                      {"none", protocol::MeasuredLaunch::kNone},
+                                      {"unknown", protocol::MeasuredLaunch::kUnknown}})},
+      {"listen_address", SetListenAddress},
+      {"listen_port", UnsignedSetter<uint16_t>(&AgentConfig::listen_port, 1, 65535)},
+      {"tls_certificate", PathSetter(&AgentConfig::tls_certificate, /*allow_empty=*/true)},
+      {"tls_private_key", PathSetter(&AgentConfig::tls_private_key, /*allow_empty=*/true)},
+      {"tls_client_ca", PathSetter(&AgentConfig::tls_client_ca, /*allow_empty=*/true)},
+      {"max_request_bytes",
+       UnsignedSetter<size_t>(&AgentConfig::max_request_bytes, 256, 1024 * 1024)},
+      {"rate_limit", SetRateLimit},
+      {"rate_burst", UnsignedSetter<uint32_t>(&AgentConfig::rate_limit_burst, 1, 10000)},
+      {"verifier_url", SetVerifierUrl},
+      {"verifier_ca", PathSetter(&AgentConfig::verifier_ca, /*allow_empty=*/true)},
+      {"client_certificate", PathSetter(&AgentConfig::client_certificate, /*allow_empty=*/true)},
+      {"client_private_key", PathSetter(&AgentConfig::client_private_key, /*allow_empty=*/true)},
+      {"push_interval", DurationSetter(&AgentConfig::push_interval, 10, 86400)},
+      {"pcr_poll_interval_ms", DurationSetter(&AgentConfig::pcr_poll_interval, 100, 3600000)},
+      {"max_backoff", DurationSetter(&AgentConfig::max_backoff, 1, 86400)},
+      {"log_level", SetLogLevel},
+  };
+  return *kSetters;
+}
+
+bool IsLoopback(const std::string& address) {
+  in_addr a4{};
+  if (inet_pton(AF_INET, address.c_str(), &a4) == 1) {
+    return (ntohl(a4.s_addr) >> 24) == 127;
+  }
+  in6_addr a6{};
+  if (inet_pton(AF_INET6, address.c_str(), &a6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&a6);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string_view> AgentConfigKeys() {
+  std::vector<std::string_view> keys;
+  for (const auto& [key, setter] : Setters()) keys.push_back(key);
+  keys.push_back("label.NAME");
+  return keys;
+}
+
+Status SetAgentConfigValue(AgentConfig& config, std::string_view key, std::string_view value) {
+  value = Trim(value);
+  if (key.starts_with("label.")) {
+    return SetLabel(config, key.substr(6), value).WithContext(key);
+  }
+  const auto& setters = Setters();
+  auto it = setters.find(key);
+  if (it == setters.end()) return InvalidArgumentError(std::string(key) + ": unknown key");
+  return it->second(config, value).WithContext(key);
+}
+
+Result<AgentConfig> ParseAgentConfig(std::string_view text) {
+  AgentConfig config;
+  std::map<std::string, size_t, std::less<>> seen;  // key -> line it was set on
+  size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const std::string where = "line " + std::to_string(line_no);
+
+    line = Trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      return InvalidArgumentError(where + ": expected 'key = value', got " + Quoted(line));
+    }
+    const std::string_view key = Trim(line.substr(0, eq));
+    const std::string_view value = Trim(line.substr(eq + 1));
+    if (key.empty()) return InvalidArgumentError(where + ": missing key before '='");
+    // A repeated key is most likely a forgotten edit; refusing it beats
+    // silently taking the last value.
+    if (auto it = seen.find(key); it != seen.end()) {
+      return InvalidArgumentError(where + ": " + std::string(key) + ": set again (first on line " +
+                                  std::to_string(it->second) + ")");
+    }
+    seen.emplace(std::string(key), line_no);
+    VOUCH_RETURN_IF_ERROR_CTX(SetAgentConfigValue(config, key, value), where);
+  }
+  return config;
+}
+
+Result<AgentConfig> LoadAgentConfig(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+      return NotFoundError("config file " + path + " does not exist");
+    }
+    return PermissionDeniedError("config file " + path + " cannot be read");
+  }
+  // A configuration file is a few kilobytes; anything huge is a mistake
+  // (e.g. a log file named by accident).
+  constexpr std::streamoff kMaxConfigBytes = 1024 * 1024;
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size > kMaxConfigBytes) {
+    return InvalidArgumentError(path + ": larger than 1 MiB, not a configuration file");
+  }
+  in.seekg(0);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return UnavailableError("config file " + path + ": read error");
+  Result<AgentConfig> config = ParseAgentConfig(text.str());
+  if (!config.has_value()) return config.status().WithContext(path);
+  return config;
+}
+
+Status ValidateServeConfig(const AgentConfig& config) {
+  const bool has_cert = !config.tls_certificate.empty();
+  const bool has_key = !config.tls_private_key.empty();
+  if (has_cert != has_key) {
+    return InvalidArgumentError("tls_certificate and tls_private_key: set both or neither (only " +
+                                std::string(has_cert ? "tls_certificate" : "tls_private_key") +
+                                " is set)");
+  }
+  if (!config.tls_client_ca.empty() && !has_cert) {
+    return InvalidArgumentError(
+        "tls_client_ca needs tls_certificate and tls_private_key (client certificates are "
+        "checked only over TLS)");
+  }
+  if (!has_cert && !IsLoopback(config.listen_address)) {
+    return InvalidArgumentError("listen_address " + config.listen_address +
+                                " is not loopback: set tls_certificate and tls_private_key "
+                                "(plain HTTP is allowed on loopback only)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace vouch::agent
