@@ -40,9 +40,9 @@ using web::http::experimental::listener::http_listener_config;
 // Bytes requested from a body stream per read. cpprestsdk's producer/consumer
 // buffer completes a read once this many bytes (or the end) are there, so it
 // is also the most body data we hold beyond the accepted limit.
-constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kReadChunk = size_t{16} * 1024;
 // TLS files are small; anything bigger is not a certificate or key.
-constexpr std::streamoff kMaxTlsFileBytes = 1024 * 1024;
+constexpr std::streamoff kMaxTlsFileBytes = std::streamoff{1024} * 1024;
 // How often StartCpprestServer retries a picked port that another process
 // took between our probe and cpprestsdk's bind.
 constexpr int kPortAttempts = 5;
@@ -285,8 +285,8 @@ struct ServerCore {
 // weak references.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(std::shared_ptr<ServerCore> core, http_request request)
-      : core_(std::move(core)), request_(std::move(request)) {
+  Exchange(std::shared_ptr<ServerCore> core, const http_request& request)
+      : core_(std::move(core)), request_(request) {
     std::lock_guard<std::mutex> lock(core_->mu);
     ++core_->in_flight;
     id_ = core_->next_id++;

@@ -21,7 +21,7 @@ int HttpStatusFor(const Status& status) {
     case Code::kNotFound: return 404;
     case Code::kFailedPrecondition: return 409;
     case Code::kUnavailable: return 503;
-    case Code::kDataLoss: return 500;
+    case Code::kDataLoss:
     case Code::kInternal: return 500;
   }
   return 500;

@@ -36,7 +36,8 @@ struct Request {
   std::string body;
   // Filled by the server: the peer address ("127.0.0.1"), and the subject of
   // the verified TLS client certificate when client certificates are
-  // required (empty otherwise).
+  // required (empty otherwise). The cpprestsdk server cannot see the
+  // certificate and always leaves it empty (see cpprest_http.h).
   std::string remote_address;
   std::string client_cert_subject;
 
