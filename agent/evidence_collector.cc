@@ -201,6 +201,50 @@ Result<HashAlg> EvidenceCollector::QuoteHash() {
   return cached_quote_hash_;
 }
 
+struct EvidenceCollector::Snapshot {
+  protocol::Evidence evidence;  // logs, PCR values and quote bytes filled in
+  tpm::Attest attest;           // the quote, decoded and checked
+};
+
+Result<bool> EvidenceCollector::RefreshBanks() {
+  VOUCH_ASSIGN_OR_RETURN_CTX(std::vector<HashAlg> banks, device_.ActiveBanks(), "active PCR banks");
+  if (banks.empty()) return FailedPreconditionError("the TPM has no active PCR bank");
+  if (banks_.has_value() && banks_->banks == banks) return false;  // counters still hold
+  banks_ = BankCache{std::move(banks), std::nullopt};
+  return true;
+}
+
+Result<EvidenceCollector::Snapshot> EvidenceCollector::TakeSnapshot(
+    ByteView nonce, const std::vector<tpm::PcrSelection>& selection) {
+  Snapshot snap;
+  protocol::Evidence& ev = snap.evidence;
+  tpm_device::TpmQuote quote;
+  {
+    VOUCH_ASSIGN_OR_RETURN_CTX(std::unique_ptr<EventLogSource::Guard> guard, logs_.LockWriters(),
+                               "log writers");
+    VOUCH_ASSIGN_OR_RETURN_CTX(ev.srtm_log, logs_.Read(LogKind::kSrtm), "srtm log");
+    VOUCH_ASSIGN_OR_RETURN_CTX(ev.drtm_log, logs_.Read(LogKind::kDrtm), "drtm log");
+    VOUCH_ASSIGN_OR_RETURN_CTX(ev.vm_log, logs_.Read(LogKind::kVm), "vm log");
+    VOUCH_ASSIGN_OR_RETURN_CTX(ev.pcrs, device_.ReadPcrs(selection), "read PCRs");
+    VOUCH_ASSIGN_OR_RETURN_CTX(quote, device_.Quote(ak_, nonce, selection), "quote");
+  }
+  Result<tpm::Attest> attest = tpm::DecodeAttest(quote.attest);
+  if (!attest) return InternalError("the TPM's quote does not decode: " + attest.error().message());
+  snap.attest = std::move(attest).value();
+  if (!snap.attest.quote.has_value() || snap.attest.magic != tpm::kTpmGeneratedValue) {
+    return InternalError("the TPM returned an attestation that is not a quote");
+  }
+  if (!ConstantTimeEqual(snap.attest.extra_data, nonce)) {
+    return InternalError("the TPM's quote does not carry the nonce");
+  }
+  if (SelectedSet(snap.attest.quote->selection) != SelectedSet(selection)) {
+    return InternalError("the TPM quoted another PCR selection than requested");
+  }
+  ev.quote_attest = std::move(quote.attest);
+  ev.quote_signature = std::move(quote.signature);
+  return snap;
+}
+
 Result<protocol::Evidence> EvidenceCollector::Collect(ByteView nonce,
                                                       const std::vector<uint32_t>& pcrs) {
   if (nonce.size() < protocol::kMinNonceBytes || nonce.size() > protocol::kMaxNonceBytes) {
@@ -217,52 +261,52 @@ Result<protocol::Evidence> EvidenceCollector::Collect(ByteView nonce,
   }
   std::sort(wanted.begin(), wanted.end());
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-
   VOUCH_ASSIGN_OR_RETURN(const HashAlg quote_hash, QuoteHash());
-  VOUCH_ASSIGN_OR_RETURN_CTX(const std::vector<HashAlg> banks, device_.ActiveBanks(),
-                             "active PCR banks");
-  if (banks.empty()) return FailedPreconditionError("the TPM has no active PCR bank");
-  std::vector<tpm::PcrSelection> selection;
-  selection.reserve(banks.size());
-  for (HashAlg bank : banks) selection.push_back({bank, wanted});
-  const std::set<std::pair<HashAlg, uint32_t>> wanted_set = SelectedSet(selection);
 
-  protocol::Evidence evidence;
+  // Whether the banks in use came from the cache (and may be stale).
+  bool cached = banks_.has_value();
+  if (!cached) VOUCH_RETURN_IF_ERROR(RefreshBanks().status());
+  auto make_selection = [&] {
+    std::vector<tpm::PcrSelection> selection;
+    selection.reserve(banks_->banks.size());
+    for (HashAlg bank : banks_->banks) selection.push_back({bank, wanted});
+    return selection;
+  };
+  std::vector<tpm::PcrSelection> selection = make_selection();
+
   std::string changed;
-  for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
-    if (attempt > 1) ++retries_;
-    tpm_device::TpmQuote quote;
-    {
-      VOUCH_ASSIGN_OR_RETURN_CTX(std::unique_ptr<EventLogSource::Guard> guard, logs_.LockWriters(),
-                                 "log writers");
-      VOUCH_ASSIGN_OR_RETURN_CTX(evidence.srtm_log, logs_.Read(LogKind::kSrtm), "srtm log");
-      VOUCH_ASSIGN_OR_RETURN_CTX(evidence.drtm_log, logs_.Read(LogKind::kDrtm), "drtm log");
-      VOUCH_ASSIGN_OR_RETURN_CTX(evidence.vm_log, logs_.Read(LogKind::kVm), "vm log");
-      VOUCH_ASSIGN_OR_RETURN_CTX(evidence.pcrs, device_.ReadPcrs(selection), "read PCRs");
-      VOUCH_ASSIGN_OR_RETURN_CTX(quote, device_.Quote(ak_, nonce, selection), "quote");
+  int attempt = 1;
+  while (attempt <= kMaxAttempts) {
+    Result<Snapshot> snap = TakeSnapshot(nonce, selection);
+    if (cached) {
+      // Cached banks are stale only after a TPM reset or restart: a failed
+      // read or quote, or moved counters, are when to ask again.
+      // Unknown counters (the banks changed, then an error) count as moved.
+      const bool moved =
+          snap && (!banks_->counters.has_value() ||
+                   *banks_->counters != std::pair(snap->attest.clock_info.reset_count,
+                                                  snap->attest.clock_info.restart_count));
+      if (!snap || moved) {
+        cached = false;
+        VOUCH_ASSIGN_OR_RETURN(const bool banks_changed, RefreshBanks());
+        if (banks_changed) {
+          selection = make_selection();
+          continue;  // redo with the TPM's banks; not a PCR retry
+        }
+      }
     }
-    Result<tpm::Attest> attest = tpm::DecodeAttest(quote.attest);
-    if (!attest)
-      return InternalError("the TPM's quote does not decode: " + attest.error().message());
-    if (!attest->quote.has_value() || attest->magic != tpm::kTpmGeneratedValue) {
-      return InternalError("the TPM returned an attestation that is not a quote");
-    }
-    if (!ConstantTimeEqual(attest->extra_data, nonce)) {
-      return InternalError("the TPM's quote does not carry the nonce");
-    }
-    if (SelectedSet(attest->quote->selection) != wanted_set) {
-      return InternalError("the TPM quoted another PCR selection than requested");
-    }
+    if (!snap) return std::move(snap).error();
     Result<Bytes> digest =
-        tpm::ComputePcrDigest(quote_hash, attest->quote->selection, evidence.pcrs);
+        tpm::ComputePcrDigest(quote_hash, snap->attest.quote->selection, snap->evidence.pcrs);
     if (!digest) return InternalError("PCR digest: " + digest.error().message());
-    if (*digest == attest->quote->pcr_digest) {
+    if (*digest == snap->attest.quote->pcr_digest) {
+      const tpm::ClockInfo& clock = snap->attest.clock_info;
+      banks_->counters = std::pair(clock.reset_count, clock.restart_count);
+      protocol::Evidence evidence = std::move(snap->evidence);
       evidence.nonce = ToBytes(nonce);
-      evidence.quote_attest = std::move(quote.attest);
-      evidence.quote_signature = std::move(quote.signature);
       evidence.ak_public = ak_.public_area();
-      evidence.reset_count = attest->clock_info.reset_count;
-      evidence.restart_count = attest->clock_info.restart_count;
+      evidence.reset_count = clock.reset_count;
+      evidence.restart_count = clock.restart_count;
       evidence.host = facts_.Facts();
       return evidence;
     }
@@ -270,7 +314,8 @@ Result<protocol::Evidence> EvidenceCollector::Collect(ByteView nonce,
     // measured a VM, or something outside the lock protocol extended).
     // Read again only to say which one; the next attempt reads afresh.
     VOUCH_ASSIGN_OR_RETURN_CTX(const tpm::PcrValues now, device_.ReadPcrs(selection), "read PCRs");
-    changed = ChangedPcrs(evidence.pcrs, now);
+    changed = ChangedPcrs(snap->evidence.pcrs, now);
+    if (++attempt <= kMaxAttempts) ++retries_;
   }
   return UnavailableError("PCRs changed between reading and quoting in " +
                           std::to_string(kMaxAttempts) + " attempts; last changed: " + changed);

@@ -16,12 +16,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/base/bytes.h"
 #include "core/base/hash_alg.h"
 #include "core/base/status.h"
 #include "core/protocol/evidence.h"
+#include "core/tpm/pcr.h"
 #include "core/tpm_device/tpm_device.h"
 
 namespace vouch::agent {
@@ -123,6 +125,13 @@ class EvidenceCollector {
   // scheme, which is what TPM2_Quote uses) over the values read, in the
   // quote's selection order; the quote must also select exactly the
   // requested PCRs and carry the nonce.
+  // Active banks: asked from the TPM on the first call and cached. A new
+  // allocation (TPM2_PCR_Allocate) takes effect only at the next _TPM_Init
+  // (TPM 2.0 Part 3, 22.5), and every startup after one moves resetCount or
+  // restartCount, so the cache is checked against the quote's clockInfo:
+  // when either counter moved since the banks were read, or a read or quote fails
+  // while cached banks are used, the banks are asked again and, if they
+  // changed, the attempt is redone with them (not counted as a retry).
   // Consistency: if a PCR changed between the read and the quote, the whole
   // read-and-quote is retried (kMaxAttempts attempts in all, then
   // Unavailable naming the PCRs that changed, e.g. "PCR 15 (sha256)").
@@ -140,10 +149,21 @@ class EvidenceCollector {
   uint64_t retries() const { return retries_; }
 
  private:
+  // One read-and-quote under the writers' lock: logs, PCR values, quote.
+  struct Snapshot;
+  // The active banks and the TPM's reset/restart counts they were seen at.
+  struct BankCache {
+    std::vector<HashAlg> banks;
+    std::optional<std::pair<uint32_t, uint32_t>> counters;  // from the last quote
+  };
+
   // The digest algorithm of the AK's signing scheme, decoded from its public
   // area once per distinct public area (decoding an RSA key costs more than
   // the rest of Collect's own work).
   Result<HashAlg> QuoteHash();
+  // Asks the TPM for its active banks; true when they differ from the cache.
+  Result<bool> RefreshBanks();
+  Result<Snapshot> TakeSnapshot(ByteView nonce, const std::vector<tpm::PcrSelection>& selection);
 
   tpm_device::TpmDevice& device_;
   const tpm_device::TpmObject& ak_;
@@ -152,6 +172,7 @@ class EvidenceCollector {
   uint64_t retries_ = 0;
   Bytes cached_ak_public_;
   HashAlg cached_quote_hash_ = HashAlg::kSha256;
+  std::optional<BankCache> banks_;
 };
 
 }  // namespace vouch::agent

@@ -152,15 +152,27 @@ struct FakeTpmDevice::Shared {
 
 FakeTpmDevice::FakeTpmDevice() : FakeTpmDevice({HashAlg::kSha1, HashAlg::kSha256}) {}
 
-FakeTpmDevice::FakeTpmDevice(std::vector<HashAlg> banks)
-    : shared_(std::make_shared<Shared>()), clock_start_ms_(NowMs()) {
+namespace {
+
+// `banks` in kAllHashAlgs order, without duplicates.
+std::vector<HashAlg> OrderedBanks(const std::vector<HashAlg>& banks) {
+  std::vector<HashAlg> out;
   for (HashAlg alg : kAllHashAlgs) {
     if (std::find(banks.begin(), banks.end(), alg) == banks.end()) continue;
     VOUCH_CHECK(crypto::IsDigestSupported(alg));
-    banks_.push_back(alg);
+    out.push_back(alg);
   }
+  return out;
+}
+
+}  // namespace
+
+FakeTpmDevice::FakeTpmDevice(std::vector<HashAlg> banks)
+    : banks_(OrderedBanks(banks)), shared_(std::make_shared<Shared>()), clock_start_ms_(NowMs()) {
   ResetPcrs();
 }
+
+void FakeTpmDevice::AllocateBanks(std::vector<HashAlg> banks) { next_banks_ = OrderedBanks(banks); }
 
 FakeTpmDevice::~FakeTpmDevice() = default;
 
@@ -193,6 +205,10 @@ int FakeTpmDevice::calls(Method method) const {
 void FakeTpmDevice::Reboot() {
   ++reset_count_;
   restart_count_ = 0;
+  if (next_banks_.has_value()) {
+    banks_ = std::move(*next_banks_);
+    next_banks_.reset();
+  }
   ResetPcrs();
   shared_->loaded.clear();
   locality_ = 0;

@@ -35,6 +35,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/base/bytes.h"
@@ -98,6 +99,9 @@ class FakeTpmDevice final : public tpm_device::TpmDevice {
   // 0. Startup() must be called before any other command
   // (FailedPrecondition otherwise, like TPM_RC_INITIALIZE).
   void Reboot();
+  // TPM2_PCR_Allocate: the banks become `banks` (filtered as in the
+  // constructor) at the next Reboot().
+  void AllocateBanks(std::vector<HashAlg> banks);
   // TPM restart (resume from hibernation): restartCount + 1, PCRs and
   // objects kept.
   void Restart();
@@ -148,6 +152,7 @@ class FakeTpmDevice final : public tpm_device::TpmDevice {
   Result<const Key*> LoadedKey(const tpm_device::TpmObject& object, const char* what) const;
 
   std::vector<HashAlg> banks_;
+  std::optional<std::vector<HashAlg>> next_banks_;
   std::map<HashAlg, std::vector<Bytes>> pcrs_;
   std::map<Method, std::deque<Status>> failures_;
   std::map<Method, int> calls_;

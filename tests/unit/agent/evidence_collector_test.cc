@@ -258,8 +258,9 @@ TEST_F(EvidenceCollectorTest, TpmFailuresArePropagatedWithContext) {
   EXPECT_THAT(collector_.Collect(nonce_, {}).status(),
               StatusIs(Code::kFailedPrecondition, HasSubstr("read PCRs: Esys_PCR_Read")));
 
+  EvidenceCollector fresh(tpm_, ak_, logs_, facts_);
   tpm_.FailNext(Method::kActiveBanks, InternalError("Esys_GetCapability: boom"));
-  EXPECT_THAT(collector_.Collect(nonce_, {}).status(),
+  EXPECT_THAT(fresh.Collect(nonce_, {}).status(),
               StatusIs(Code::kInternal, HasSubstr("active PCR banks: Esys_GetCapability")));
 
   // Nothing is retried on a TPM error: the device retries transient ones.
@@ -304,11 +305,73 @@ TEST_F(EvidenceCollectorTest, RebootShowsAsResetCountWithReloadedAk) {
   EXPECT_EQ(third.restart_count, 1u);
 }
 
+TEST_F(EvidenceCollectorTest, AsksForActiveBanksOnceWhileTheTpmRunsOn) {
+  for (int i = 0; i < 3; ++i) ASSERT_OK(collector_.Collect(nonce_, {}).status());
+  EXPECT_EQ(tpm_.calls(Method::kActiveBanks), 1);
+  // A failed read with cached banks asks again (unchanged: the error stands).
+  tpm_.FailNext(Method::kReadPcrs, UnavailableError("Esys_PCR_Read: busy"));
+  EXPECT_THAT(collector_.Collect(nonce_, {}).status(), StatusIs(Code::kUnavailable));
+  EXPECT_EQ(tpm_.calls(Method::kActiveBanks), 2);
+  // A restart moves restartCount: the banks are asked again.
+  tpm_.Restart();
+  ASSERT_OK(collector_.Collect(nonce_, {}).status());
+  EXPECT_EQ(tpm_.calls(Method::kActiveBanks), 3);
+  ASSERT_OK(collector_.Collect(nonce_, {}).status());
+  EXPECT_EQ(tpm_.calls(Method::kActiveBanks), 3);
+  EXPECT_EQ(collector_.retries(), 0u);
+}
+
+TEST_F(EvidenceCollectorTest, FollowsBankAllocationChangedAcrossReset) {
+  ASSERT_OK_AND_ASSIGN(tpm_device::TpmObject ek, tpm_.LoadEk(tpm_device::EkKind::kEcc));
+  ASSERT_OK_AND_ASSIGN(tpm_device::AkBlob blob, tpm_.CreateAk(ek, tpm_device::AkKind::kEccP256));
+  ASSERT_OK_AND_ASSIGN(ak_, tpm_.LoadAk(ek, blob));
+  ASSERT_OK(collector_.Collect(nonce_, {}).status());
+
+  tpm_.AllocateBanks({HashAlg::kSha256, HashAlg::kSha384});
+  tpm_.Reboot();
+  ASSERT_OK(tpm_.Startup());
+  ASSERT_OK_AND_ASSIGN(ek, tpm_.LoadEk(tpm_device::EkKind::kEcc));
+  ASSERT_OK_AND_ASSIGN(ak_, tpm_.LoadAk(ek, blob));
+  ASSERT_OK_AND_ASSIGN(protocol::Evidence ev, collector_.Collect(nonce_, {}));
+  std::vector<HashAlg> banks;
+  for (const auto& [bank, values] : ev.pcrs.banks()) banks.push_back(bank);
+  EXPECT_THAT(banks, ElementsAre(HashAlg::kSha256, HashAlg::kSha384));
+  EXPECT_THAT(VerifyFindings(ev, {{HashAlg::kSha384, Range(24)}}), ::testing::IsEmpty());
+  EXPECT_EQ(collector_.retries(), 0u);
+}
+
 TEST_F(EvidenceCollectorTest, RefusesAkWithoutSigningScheme) {
   tpm_device::TpmObject not_an_ak(1, Bytes{0, 1, 2}, [](uint64_t) {});
   EvidenceCollector collector(tpm_, not_an_ak, logs_, facts_);
   EXPECT_THAT(collector.Collect(nonce_, {}).status(),
               StatusIs(Code::kFailedPrecondition, HasSubstr("AK public area")));
+}
+
+TEST_F(EvidenceCollectorTest, EncodedEvidenceDecodesToTheSameEvidence) {
+  logs_.Set(LogKind::kSrtm, Bytes{0, 1, 2, 0xff});
+  logs_.Set(LogKind::kDrtm, ToBytes("drtm"));
+  logs_.Set(LogKind::kVm, Bytes());
+  ASSERT_OK_AND_ASSIGN(protocol::Evidence ev, collector_.Collect(nonce_, {0, 15, 23}));
+  ASSERT_OK_AND_ASSIGN(std::string json, protocol::EncodeEvidence(ev));
+  ASSERT_OK_AND_ASSIGN(protocol::Evidence back, protocol::DecodeEvidence(json));
+  EXPECT_EQ(back.nonce, ev.nonce);
+  EXPECT_EQ(back.quote_attest, ev.quote_attest);
+  EXPECT_EQ(back.quote_signature, ev.quote_signature);
+  EXPECT_EQ(back.ak_public, ev.ak_public);
+  EXPECT_EQ(back.pcrs, ev.pcrs);
+  EXPECT_EQ(back.srtm_log, ev.srtm_log);
+  EXPECT_EQ(back.drtm_log, ev.drtm_log);
+  EXPECT_EQ(back.vm_log, ev.vm_log);
+  EXPECT_EQ(back.reset_count, ev.reset_count);
+  EXPECT_EQ(back.restart_count, ev.restart_count);
+  EXPECT_EQ(back.host.hostname, ev.host.hostname);
+  EXPECT_EQ(back.host.machine_id, ev.host.machine_id);
+  EXPECT_EQ(back.host.agent_version, ev.host.agent_version);
+  EXPECT_EQ(back.host.hypervisor, ev.host.hypervisor);
+  EXPECT_EQ(back.host.hypervisor_version, ev.host.hypervisor_version);
+  EXPECT_EQ(back.host.measured_launch, ev.host.measured_launch);
+  EXPECT_EQ(back.host.labels, ev.host.labels);
+  EXPECT_THAT(VerifyFindings(back, {{HashAlg::kSha256, {0, 15, 23}}}), ::testing::IsEmpty());
 }
 
 TEST(AllPcrsTest, IsZeroToTwentyThree) { EXPECT_EQ(agent::AllPcrs(), Range(24)); }
