@@ -20,6 +20,7 @@ namespace vouch::agent {
 namespace {
 
 using ::testing::HasSubstr;
+using ::vouch::testing::StatusIs;
 
 class ScriptedVerifier final : public http::HttpClient {
  public:
