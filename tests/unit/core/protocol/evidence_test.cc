@@ -1,9 +1,13 @@
 #include "core/protocol/evidence.h"
 
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "core/tpm/public.h"
+#include "core/tpm/quote.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/core/protocol/test_documents.h"
 
@@ -356,6 +360,24 @@ TEST(EvidenceTest, EncoderRefusesDataOutsideTheSchema) {
     c.edit(e);
     EXPECT_THAT(EncodeEvidence(e), StatusIs(Code::kInternal, HasSubstr(c.message)));
   }
+}
+
+// A document built from the real swtpm quote of tests/data/quotes/swtpm-rsa
+// (testdata/README.md): decoding it gives exactly what VerifyQuote needs.
+TEST(EvidenceTest, DecodesRealSwtpmEvidenceThatVerifies) {
+  std::ifstream in(std::string(VOUCH_PROTOCOL_TESTDATA_DIR) + "/swtpm-rsa-evidence.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  ASSERT_OK_AND_ASSIGN(Evidence e, DecodeEvidence(text.str()));
+  EXPECT_EQ(e.pcrs.banks().size(), 2u);
+  ASSERT_OK_AND_ASSIGN(tpm::TpmPublic ak, tpm::TpmPublic::DecodeTpm2b(e.ak_public));
+  tpm::QuoteEvidence quote{e.quote_attest, e.quote_signature, e.pcrs};
+  ASSERT_OK_AND_ASSIGN(tpm::QuoteVerification v, tpm::VerifyQuote(ak, quote, e.nonce));
+  EXPECT_TRUE(v.findings.empty()) << v.findings.front().id;
+  EXPECT_TRUE(v.verified.has_value());
+  // The encoder writes the same document back (the file is in encoder form).
+  ASSERT_OK_AND_ASSIGN(std::string again, EncodeEvidence(e));
+  EXPECT_EQ(again + "\n", text.str());
 }
 
 TEST(EvidenceTest, NamesEnums) {
