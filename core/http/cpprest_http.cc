@@ -564,7 +564,7 @@ void KeepListenerAlive(std::unique_ptr<http_listener> listener) {
 
 class CpprestServer final : public HttpServer {
  public:
-  CpprestServer(std::shared_ptr<ServerCore> core)
+  explicit CpprestServer(std::shared_ptr<ServerCore> core)
       : core_(std::move(core)), watchdog_([c = core_] { c->WatchDeadlines(); }) {}
 
   ~CpprestServer() override { Stop(); }
@@ -888,8 +888,14 @@ Result<std::unique_ptr<HttpServer>> StartCpprestServer(const ServerOptions& opti
     });
   }
 
-  auto server = std::make_unique<CpprestServer>(
-      std::make_shared<ServerCore>(std::move(handler), logger, options));
+  std::unique_ptr<CpprestServer> server;
+  try {
+    server = std::make_unique<CpprestServer>(
+        std::make_shared<ServerCore>(std::move(handler), logger, options));
+  } catch (const std::exception& e) {
+    // std::thread (the deadline watchdog) failed to start.
+    return InternalError(std::string("cannot start the HTTP server: ") + e.what());
+  }
   std::string error;
   int attempts = options.port == 0 ? kPortAttempts : 1;
   for (int attempt = 0; attempt < attempts; ++attempt) {

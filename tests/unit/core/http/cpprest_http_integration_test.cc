@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -130,6 +131,55 @@ uint16_t UnusedPort() {
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   close(fd);
   return ntohs(addr.sin_port);
+}
+
+// A one-connection HTTP server on a raw socket, for responses cpprestsdk's
+// server does not produce (chunked, trickled). `respond` gets the connected
+// socket after the request headers were read.
+class RawServer {
+ public:
+  explicit RawServer(std::function<void(int fd)> respond) {
+    listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    listen(listen_fd_, 1);
+    socklen_t len = sizeof(addr);
+    getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this, respond = std::move(respond)] {
+      int fd = accept(listen_fd_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string head;
+      char c;
+      while (head.find("\r\n\r\n") == std::string::npos && recv(fd, &c, 1, 0) == 1) head += c;
+      respond(fd);
+      close(fd);
+    });
+  }
+  ~RawServer() {
+    shutdown(listen_fd_, SHUT_RDWR);  // unblocks accept when nobody came
+    thread_.join();
+    close(listen_fd_);
+  }
+  RawServer(const RawServer&) = delete;
+  RawServer& operator=(const RawServer&) = delete;
+
+  uint16_t port() const { return port_; }
+
+ private:
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+void SendAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n <= 0) return;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
 }
 
 std::string Url(uint16_t port, std::string_view path, bool tls = false) {
@@ -486,6 +536,39 @@ TEST_F(CpprestHttpTest, ChunkedBodyIsReadWithTheLimit) {
   EXPECT_EQ(response.status, 200);
 }
 
+// Peak resident memory (VmHWM) in KiB since the last ResetPeakRss().
+long PeakRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+TEST_F(CpprestHttpTest, RefusedBodyIsDrainedInBoundedMemory) {
+  ServerOptions options;
+  options.max_body_bytes = kMaxBody;
+  auto server = Start(Echo, options);
+  ASSERT_NE(server, nullptr);
+  constexpr size_t kPiece = 1024 * 1024;
+  constexpr size_t kPieces = 128;
+  const std::string piece(kPiece, 'b');
+  RawConnection conn(server->BoundPort());
+  ASSERT_TRUE(conn.connected());
+  ResetPeakRss();
+  long before = PeakRssKib();
+  ASSERT_TRUE(conn.Send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                        std::to_string(kPiece * kPieces) + "\r\n\r\n"));
+  for (size_t i = 0; i < kPieces; ++i) ASSERT_TRUE(conn.Send(piece));
+  std::string answer = conn.ReadUntilClosed(std::chrono::seconds(10));
+  long growth_mib = (PeakRssKib() - before) / 1024;
+  EXPECT_THAT(answer, StartsWith("HTTP/1.1 413"));
+  std::printf("128 MiB refused body: peak RSS grew by %ld MiB\n", growth_mib);
+  if (before > 0) EXPECT_LT(growth_mib, 32);
+}
+
 TEST_F(CpprestHttpTest, StalledBodyIsAnswered503AfterTheDeadline) {
   ServerOptions options;
   options.handler_timeout = std::chrono::milliseconds(300);
@@ -697,6 +780,39 @@ TEST_F(CpprestHttpTest, ClientRefusesOversizedResponse) {
   ASSERT_OK_AND_ASSIGN(Response response,
                        Client(options)->Send(Url(server->BoundPort(), "/"), Get()));
   EXPECT_EQ(response.body.size(), 100u * 1024);
+}
+
+TEST_F(CpprestHttpTest, ClientRefusesOversizedChunkedResponseWhileReading) {
+  RawServer raw([](int fd) {
+    SendAll(fd,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const std::string chunk = "1000\r\n" + std::string(0x1000, 'q') + "\r\n";
+    for (int i = 0; i < 64; ++i) SendAll(fd, chunk);  // 256 KiB
+    SendAll(fd, "0\r\n\r\n");
+  });
+  ClientOptions options;
+  options.max_response_bytes = 32 * 1024;
+  EXPECT_THAT(Client(options)->Send(Url(raw.port(), "/"), Get()),
+              StatusIs(Code::kInvalidArgument, HasSubstr("larger than the limit")));
+}
+
+TEST_F(CpprestHttpTest, ClientTimeoutCoversATricklingResponse) {
+  std::atomic<bool> stop{false};
+  RawServer raw([&stop](int fd) {
+    SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+    // One byte every 50 ms: never idle long enough for an inactivity timer.
+    for (int i = 0; i < 100 && !stop.load(); ++i) {
+      SendAll(fd, "x");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  ClientOptions options;
+  options.timeout = std::chrono::milliseconds(500);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(Client(options)->Send(Url(raw.port(), "/"), Get()),
+              StatusIs(Code::kUnavailable, HasSubstr("timed out")));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  stop = true;
 }
 
 TEST_F(CpprestHttpTest, BadUrlIsInvalidArgument) {
