@@ -85,7 +85,7 @@ Result<std::optional<Bytes>> ReadLogFile(const std::string& path, size_t limit) 
   // chunks until EOF, never keeping more than limit + 1 bytes.
   Bytes data;
   data.reserve(std::min(limit + 1, static_cast<size_t>(st.st_size) + 1));
-  constexpr size_t kChunk = 64 * 1024;
+  constexpr size_t kChunk = size_t{64} * 1024;
   while (data.size() <= limit) {
     const size_t old_size = data.size();
     const size_t want = std::min(kChunk, limit + 1 - old_size);

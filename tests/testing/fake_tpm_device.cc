@@ -167,12 +167,14 @@ std::vector<HashAlg> OrderedBanks(const std::vector<HashAlg>& banks) {
 
 }  // namespace
 
-FakeTpmDevice::FakeTpmDevice(std::vector<HashAlg> banks)
+FakeTpmDevice::FakeTpmDevice(const std::vector<HashAlg>& banks)
     : banks_(OrderedBanks(banks)), shared_(std::make_shared<Shared>()), clock_start_ms_(NowMs()) {
   ResetPcrs();
 }
 
-void FakeTpmDevice::AllocateBanks(std::vector<HashAlg> banks) { next_banks_ = OrderedBanks(banks); }
+void FakeTpmDevice::AllocateBanks(const std::vector<HashAlg>& banks) {
+  next_banks_ = OrderedBanks(banks);
+}
 
 FakeTpmDevice::~FakeTpmDevice() = default;
 

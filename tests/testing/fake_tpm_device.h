@@ -72,7 +72,7 @@ class FakeTpmDevice final : public tpm_device::TpmDevice {
   FakeTpmDevice();
   // A started TPM with the given banks (deduplicated; kSm3_256 is not
   // supported and aborts the test via VOUCH_CHECK).
-  explicit FakeTpmDevice(std::vector<HashAlg> banks);
+  explicit FakeTpmDevice(const std::vector<HashAlg>& banks);
   ~FakeTpmDevice() override;
   FakeTpmDevice(const FakeTpmDevice&) = delete;
   FakeTpmDevice& operator=(const FakeTpmDevice&) = delete;
@@ -101,7 +101,7 @@ class FakeTpmDevice final : public tpm_device::TpmDevice {
   void Reboot();
   // TPM2_PCR_Allocate: the banks become `banks` (filtered as in the
   // constructor) at the next Reboot().
-  void AllocateBanks(std::vector<HashAlg> banks);
+  void AllocateBanks(const std::vector<HashAlg>& banks);
   // TPM restart (resume from hibernation): restartCount + 1, PCRs and
   // objects kept.
   void Restart();

@@ -92,7 +92,7 @@ TEST_F(FileEventLogSourceTest, ReadsFilesLargerThanOneChunk) {
 }
 
 TEST_F(FileEventLogSourceTest, RefusesOversizedLogsBeforeReading) {
-  Sparse("srtm", 17 * 1024 * 1024);
+  Sparse("srtm", off_t{17} * 1024 * 1024);
   Sparse("drtm", protocol::kMaxDrtmLogBytes + 1);
   Sparse("vm", protocol::kMaxVmLogBytes + 1);
   FileEventLogSource source(Path("srtm"), Path("drtm"), Path("vm"));
@@ -206,7 +206,7 @@ TEST_F(FileEventLogSourceTest, CollectIncludesFilesAndRefusesOversizedOnes) {
   EXPECT_EQ(ev.drtm_log, std::nullopt);
   EXPECT_EQ(ev.vm_log, ToBytes("vm-bytes"));
 
-  Sparse("srtm", 17 * 1024 * 1024);
+  Sparse("srtm", off_t{17} * 1024 * 1024);
   EXPECT_THAT(
       collector.Collect(Bytes(16, 1), {}).status(),
       StatusIs(Code::kInvalidArgument, AllOf(HasSubstr("srtm log: "), HasSubstr(Path("srtm")))));
