@@ -281,7 +281,7 @@ const std::map<std::string_view, Setter>& Setters() {
       {"tls_private_key", PathSetter(&AgentConfig::tls_private_key, /*allow_empty=*/true)},
       {"tls_client_ca", PathSetter(&AgentConfig::tls_client_ca, /*allow_empty=*/true)},
       {"max_request_bytes",
-       UnsignedSetter<size_t>(&AgentConfig::max_request_bytes, 256, 1024 * 1024)},
+       UnsignedSetter<size_t>(&AgentConfig::max_request_bytes, 256, uint64_t{1024} * 1024)},
       {"rate_limit", SetRateLimit},
       {"rate_burst", UnsignedSetter<uint32_t>(&AgentConfig::rate_limit_burst, 1, 10000)},
       {"verifier_url", SetVerifierUrl},
@@ -371,7 +371,7 @@ Result<AgentConfig> LoadAgentConfig(const std::string& path) {
   }
   // A configuration file is a few kilobytes; anything huge is a mistake
   // (e.g. a log file named by accident).
-  constexpr std::streamoff kMaxConfigBytes = 1024 * 1024;
+  constexpr std::streamoff kMaxConfigBytes = std::streamoff{1024} * 1024;
   in.seekg(0, std::ios::end);
   const std::streamoff size = in.tellg();
   if (size > kMaxConfigBytes) {

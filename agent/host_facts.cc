@@ -112,7 +112,7 @@ std::string XenVersion(const std::string& root) {
 
 std::string AgentVersion() { return VOUCH_AGENT_VERSION; }
 
-SystemHostFacts::SystemHostFacts(const AgentConfig& config, std::string root) {
+SystemHostFacts::SystemHostFacts(const AgentConfig& config, const std::string& root) {
   facts_.hostname = config.hostname.empty() ? DetectHostname(root) : config.hostname;
   facts_.machine_id = DetectMachineId(root);
   facts_.agent_version = AgentVersion();

@@ -30,7 +30,7 @@ std::string AgentVersion();
 // constructor; Facts() is then a cheap copy and thread-safe.
 class SystemHostFacts final : public HostFactsSource {
  public:
-  explicit SystemHostFacts(const AgentConfig& config, std::string root = "");
+  explicit SystemHostFacts(const AgentConfig& config, const std::string& root = "");
   protocol::HostFacts Facts() override;
 
  private:
