@@ -487,16 +487,17 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         checked = ErrorResponse(InternalError("internal error"));
       }
       http_response out(static_cast<web::http::status_code>(checked.status));
-      auto type = checked.headers.find("content-type");
-      out.set_body(std::move(checked.body),
-                   type != checked.headers.end() ? type->second : "application/json");
+      out.headers()[web::http::header_names::content_type] = "application/json";
       for (const auto& [name, value] : checked.headers) {
         // cpprestsdk frames the body itself.
-        if (name == "content-type" || name == "content-length" || name == "transfer-encoding") {
+        if (name == "content-length" || name == "transfer-encoding") {
           continue;
         }
         out.headers()[name] = value;
       }
+      // A byte vector, not a std::string: cpprestsdk reads strings through a
+      // char/unsigned char stream cast that UBSan reports.
+      out.set_body(std::vector<unsigned char>(checked.body.begin(), checked.body.end()));
       if (close_connection) {
         // Ends the connection after this answer: cpprestsdk would otherwise
         // parse unread body bytes as the next request.
@@ -528,7 +529,9 @@ void ServerCore::WatchDeadlines() {
     if (deadlines.empty()) {
       deadline_cv.wait(lock);
     } else {
-      deadline_cv.wait_until(lock, deadlines.begin()->first);
+      // A copy: the node may be erased while we wait without the lock.
+      const SteadyClock::time_point next = deadlines.begin()->first;
+      deadline_cv.wait_until(lock, next);
     }
     std::vector<std::weak_ptr<Exchange>> due;
     auto now = SteadyClock::now();
@@ -751,18 +754,16 @@ class CpprestClient final : public HttpClient {
       web::http::client::http_client client(uri.authority(), config);
       http_request out(method);
       out.set_request_uri(uri.resource());
-      if (!request.body.empty()) {
-        std::string_view type = request.Header("content-type");
-        out.set_body(request.body,
-                     type.empty() ? std::string("application/octet-stream") : std::string(type));
-      }
       for (const auto& [name, value] : request.headers) {
         std::string lower = ToLower(name);
-        if (lower == "host" || lower == "content-length" || lower == "transfer-encoding" ||
-            lower == "content-type") {
+        if (lower == "host" || lower == "content-length" || lower == "transfer-encoding") {
           continue;
         }
         out.headers().add(name, value);
+      }
+      if (!request.body.empty()) {
+        // Keeps a caller's content-type; application/octet-stream otherwise.
+        out.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
       }
 
       pplx::task<http_response> sent = client.request(out, cancel.get_token());
