@@ -296,7 +296,10 @@ TEST_F(AgentE2eTest, ServeRefusesPlainHttpOffLoopback) {
 // what this test needs.
 class VerifierStandIn {
  public:
-  explicit VerifierStandIn(fs::path trust_dir) : trust_dir_(std::move(trust_dir)) {}
+  // `trust_dir` holds the EK root CA; `intermediate` the CA that signs EK
+  // certificates (PEM), which the verifier is configured with.
+  VerifierStandIn(fs::path trust_dir, fs::path intermediate)
+      : trust_dir_(std::move(trust_dir)), intermediate_(std::move(intermediate)) {}
 
   http::Response Handle(const http::Request& r) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -352,7 +355,12 @@ class VerifierStandIn {
     if (!store.has_value() || !cert.has_value()) {
       return http::ErrorResponse(500, "internal", "CA or certificate");
     }
-    Status chain = crypto::VerifyChain(*cert, {}, *store, std::chrono::system_clock::now());
+    std::ifstream in(intermediate_);
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    Result<std::vector<crypto::Certificate>> intermediates = crypto::Certificate::AllFromPem(pem);
+    if (!intermediates.has_value()) return http::ErrorResponse(500, "internal", "intermediate");
+    Status chain =
+        crypto::VerifyChain(*cert, *intermediates, *store, std::chrono::system_clock::now());
     if (!chain.ok()) return http::ErrorResponse(chain);
     Result<tpm::TpmPublic> ek = tpm::TpmPublic::DecodeTpm2b(req->ek_public);
     Result<tpm::TpmPublic> ak = tpm::TpmPublic::DecodeTpm2b(req->ak_public);
@@ -386,7 +394,7 @@ class VerifierStandIn {
   }
 
   std::mutex mu_;
-  fs::path trust_dir_;
+  fs::path trust_dir_, intermediate_;
   Bytes secret_, ak_public_, ak_name_, nonce_, last_pcr15_;
   bool enrolled_ = false;
   int challenges_ = 0;
@@ -395,7 +403,7 @@ class VerifierStandIn {
 
 TEST_F(AgentE2eTest, EnrollThenPushAgainstAVerifier) {
   RunJson({"init"});
-  VerifierStandIn verifier(tpm_->TrustDir());
+  VerifierStandIn verifier(tpm_->TrustDir(), tpm_->IntermediateCertPath());
   NullLogger logger;
   http::ServerOptions options;
   ASSERT_OK_AND_ASSIGN(
