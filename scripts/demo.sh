@@ -256,7 +256,9 @@ CONF
   step "vouch-policy evidence verify evidence.json --nonce $nonce"
   local out rc=0
   out=$("$vouch_policy" evidence verify "$work/evidence.json" --nonce "$nonce") || rc=$?
-  printf '%s\n' "$out" | grep -v '^     ' | indent
+  printf '%s\n' "$out" | grep -v -e '^     ' -e '^FAIL replay.pcr_mismatch' | indent
+  printf '%s\n' "$out" | grep '^FAIL replay.pcr_mismatch' | head -n 2 | indent
+  step "... $(printf '%s\n' "$out" | grep -c '^FAIL replay.pcr_mismatch') replay.pcr_mismatch findings in all (PCRs 0-7, both banks)"
   [[ "$out" == *"quote: signature, nonce and PCR digest OK"* ]] ||
     die "the agent's quote did not verify"
   step "the quote verifies; the borrowed laptop log does not replay into swtpm's PCRs" \
