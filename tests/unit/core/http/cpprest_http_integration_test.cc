@@ -243,6 +243,15 @@ class CpprestHttpTest : public ::testing::Test {
                    "keyUsage=critical,keyCertSign,cRLSign"});
       run(argv);
     }
+    {
+      // A self-signed server certificate: its own trust anchor.
+      std::vector<std::string> argv = {"openssl", "req", "-x509"};
+      argv.insert(argv.end(), kEc.begin(), kEc.end());
+      argv.insert(argv.end(),
+                  {"-keyout", "selfsigned.key", "-out", "selfsigned.pem", "-days", "2", "-subj",
+                   "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"});
+      run(argv);
+    }
     struct Leaf {
       const char* name;
       const char* ca;
@@ -378,6 +387,23 @@ TEST_F(CpprestHttpTest, HttpsVerifiesServerWithCaFile) {
   auto client = Client(client_options);
   ASSERT_OK_AND_ASSIGN(Response response,
                        client->Send(Url(server->BoundPort(), "/tls", true), Get()));
+  EXPECT_EQ(response.status, 200);
+}
+
+TEST_F(CpprestHttpTest, HttpsWithSelfSignedServerCertificate) {
+  ServerOptions options;
+  options.tls = TlsServerOptions{File("selfsigned.pem"), File("selfsigned.key"), ""};
+  auto server = Start(Echo, options);
+  ASSERT_NE(server, nullptr);
+  const std::string url = Url(server->BoundPort(), "/self", true);
+  ClientOptions pinned;
+  pinned.tls.ca_file = File("selfsigned.pem");
+  ASSERT_OK_AND_ASSIGN(Response response, Client(pinned)->Send(url, Get()));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_THAT(Client()->Send(url, Get()), StatusIs(Code::kPermissionDenied));
+  ClientOptions unverified;  // tests only
+  unverified.tls.verify_server = false;
+  ASSERT_OK_AND_ASSIGN(response, Client(unverified)->Send(url, Get()));
   EXPECT_EQ(response.status, 200);
 }
 
