@@ -20,6 +20,9 @@
 // opaque handle into this device: LoadAk works only on the device that made
 // it.
 //
+// CountLoadedHandles counts every object this fake has loaded (EKs too: the
+// fake has no persistent EK) and never any session.
+//
 // Test hooks: SetBeforeQuoteHook (runs inside Quote before the PCRs are
 // hashed, e.g. to extend a PCR between the caller's read and its quote),
 // FailNext (the next call of a method fails with a given Status), calls()
