@@ -124,6 +124,23 @@ std::string_view MeasuredLaunchName(MeasuredLaunch launch) {
   return "unknown";
 }
 
+std::string DecodeErrorField(const Status& status) {
+  if (status.code() != Code::kInvalidArgument) return "";
+  const std::string& message = status.message();
+  const size_t colon = message.find(": ");
+  if (colon == std::string::npos) return "";
+  std::string_view path = std::string_view(message).substr(0, colon);
+  // Every document name the decoders use (json_util.h's path convention).
+  for (std::string_view doc :
+       {"evidence", "enrollment_request", "enrollment_challenge", "activation_request",
+        "activation_result", "challenge", "evidence_request"}) {
+    if (path.size() <= doc.size() || path.substr(0, doc.size()) != doc) continue;
+    if (path[doc.size()] == '.') return std::string(path.substr(doc.size() + 1));
+    if (path[doc.size()] == '[') return std::string(path.substr(doc.size()));
+  }
+  return "";
+}
+
 Result<std::string> EncodeEvidence(const Evidence& evidence) {
   if (Status s = CheckEvidence(evidence); !s.ok()) return EncoderError(s);
   OrderedJson doc = OrderedJson::object();

@@ -82,6 +82,13 @@ Result<std::string> EncodeEvidence(const Evidence& evidence);
 // Thread-safe.
 Result<Evidence> DecodeEvidence(std::string_view json);
 
+// The member that an InvalidArgument from any decoder of this library names,
+// without the document name, for the "field" of an API error document:
+// "pcrs.sha256.7" for "evidence.pcrs.sha256.7: expected ...",
+// "pcrs[1]" for "evidence_request.pcrs[1]: ...". Empty when the status is
+// not such an error or concerns the whole document (size, syntax).
+std::string DecodeErrorField(const Status& status);
+
 }  // namespace vouch::protocol
 
 #endif  // VOUCH_CORE_PROTOCOL_EVIDENCE_H_

@@ -408,6 +408,22 @@ TEST(ProtocolDecodersTest, RefuseNonUtf8AndDuplicates) {
   }
 }
 
+TEST(DecodeErrorFieldTest, NamesTheMemberWithoutTheDocument) {
+  EXPECT_EQ(DecodeErrorField(
+                DecodeEvidenceRequest(R"({"nonce":"0011223344556677","pcrs":[1,24]})").status()),
+            "pcrs[1]");
+  EXPECT_EQ(DecodeErrorField(DecodeChallenge(R"({"nonce":"00"})").status()), "nonce");
+  std::string evidence = OrDie(EncodeEvidence(testing::MinimalEvidence()));
+  std::string bad = Edit(evidence, [](Json& d) { d["pcrs"]["sha256"]["7"] = "00"; });
+  EXPECT_EQ(DecodeErrorField(DecodeEvidence(bad).status()), "pcrs.sha256.7");
+  // Whole-document problems and other codes name no member.
+  EXPECT_EQ(DecodeErrorField(DecodeEvidence("[").status()), "");
+  EXPECT_EQ(DecodeErrorField(DecodeEvidence(std::string(100, '[')).status()),
+            "[0][0][0][0][0][0][0][0]");
+  EXPECT_EQ(DecodeErrorField(NotFoundError("evidence.x: y")), "");
+  EXPECT_EQ(DecodeErrorField(InvalidArgumentError("no colon")), "");
+}
+
 TEST(ProtocolEncodersTest, RefuseDataOutsideTheSchema) {
   EnrollmentRequest r = testing::FullEnrollmentRequest();
   r.ek_intermediates.resize(5, Bytes(10, 1));
