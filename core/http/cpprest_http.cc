@@ -311,6 +311,21 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // Called on cpprestsdk's I/O thread right after the request headers were
   // parsed (the body is still arriving): must not block.
   void Start() {
+    // Converted before the watchdog can see this exchange: OnDeadline logs
+    // the method and path from another thread.
+    std::string malformed;
+    try {
+      converted_.method = request_.method();
+      const web::uri& uri = request_.request_uri();
+      converted_.path = web::uri::decode(uri.path());
+      converted_.query = uri.query();
+      for (const auto& [name, value] : request_.headers()) {
+        converted_.headers[ToLower(name)] = value;
+      }
+      converted_.remote_address = request_.remote_address();
+    } catch (const std::exception& e) {
+      malformed = std::string("malformed request: ") + e.what();
+    }
     {
       std::lock_guard<std::mutex> lock(core_->mu);
       if (core_->stopping) {
@@ -324,17 +339,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         core_->deadline_cv.notify_all();
       }
     }
-    try {
-      converted_.method = request_.method();
-      const web::uri& uri = request_.request_uri();
-      converted_.path = web::uri::decode(uri.path());
-      converted_.query = uri.query();
-      for (const auto& [name, value] : request_.headers()) {
-        converted_.headers[ToLower(name)] = value;
-      }
-      converted_.remote_address = request_.remote_address();
-    } catch (const std::exception& e) {
-      Refuse(400, "invalid_argument", std::string("malformed request: ") + e.what());
+    if (!malformed.empty()) {
+      Refuse(400, "invalid_argument", malformed);
       ReadMore();
       return;
     }

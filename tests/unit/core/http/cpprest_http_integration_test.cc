@@ -716,6 +716,28 @@ TEST_F(CpprestHttpTest, StopFreesThePortAndIsIdempotent) {
   EXPECT_TRUE(CanListenOn(port));
 }
 
+TEST_F(CpprestHttpTest, StopReturnsWithIdleAndHalfSentConnections) {
+  std::atomic<int> calls{0};
+  auto server = Start([&calls](const Request& r) {
+    ++calls;
+    return Echo(r);
+  });
+  ASSERT_NE(server, nullptr);
+  RawConnection idle(server->BoundPort());
+  RawConnection half(server->BoundPort());
+  ASSERT_TRUE(idle.connected());
+  ASSERT_TRUE(half.connected());
+  ASSERT_TRUE(half.Send("POST /half HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto start = std::chrono::steady_clock::now();
+  server->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_EQ(calls.load(), 0);
+  // Both connections are closed by the server.
+  half.ReadUntilClosed(std::chrono::seconds(2));
+  EXPECT_EQ(idle.ReadUntilClosed(std::chrono::seconds(2)), "");
+}
+
 TEST_F(CpprestHttpTest, PortInUseIsUnavailable) {
   auto server = Start(Echo);
   ASSERT_NE(server, nullptr);
