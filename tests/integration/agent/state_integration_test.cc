@@ -405,6 +405,42 @@ INSTANTIATE_TEST_SUITE_P(Kinds, EnrollmentTest,
                            return info.param == AkKind::kRsa2048 ? "RsaAk" : "EccAk";
                          });
 
+// Real TPMs often have no persistent EK: LoadEk then creates it from the TCG
+// template, and it takes a transient slot beside the AK (2 of swtpm's 3).
+TEST_F(StateIntegrationTest, WorksWithTransientEkWithinTwoObjectSlots) {
+  device_.reset();  // tpm2-tools needs the connection
+  ASSERT_OK(tpm_->RunTool({"tpm2_evictcontrol", "-C", "o", "-c", "0x81010001"}).status());
+  ASSERT_OK_AND_ASSIGN(device_, OpenEsysTpmDevice(tpm_->Tcti()));
+  ASSERT_OK_AND_ASSIGN(InitResult init, InitAk(*device_, *state_, AkOptions{}, clock_));
+  EXPECT_EQ(Counts(*device_), (LoadedHandleCounts{0, 0}));
+  ASSERT_OK_AND_ASSIGN(InitResult again, InitAk(*device_, *state_, AkOptions{}, clock_));
+  EXPECT_FALSE(again.created);
+  Restart();
+  {
+    ASSERT_OK_AND_ASSIGN(LoadedAk ak, LoadAkFromState(*device_, *state_));
+    EXPECT_EQ(Counts(*device_), (LoadedHandleCounts{2, 0}));
+    ExpectQuoteVerifies(*device_, ak.ak, init.record.blob.public_area);
+
+    // The template EK is the certified one (same seed, same template).
+    protocol::HostFacts facts;
+    facts.hostname = "h";
+    facts.agent_version = AgentVersion();
+    ASSERT_OK_AND_ASSIGN(protocol::EnrollmentRequest request,
+                         BuildEnrollmentRequest(*device_, ak, facts));
+    ExpectCertificateMatchesEk(*tpm_, request);
+    SoftwareVerifier verifier;
+    ASSERT_OK_AND_ASSIGN(protocol::EnrollmentChallenge challenge,
+                         verifier.Challenge(request, ak.record.name, "enr-transient"));
+    ASSERT_OK_AND_ASSIGN(protocol::ActivationRequest answer,
+                         AnswerChallenge(*device_, ak, challenge));
+    ASSERT_OK_AND_ASSIGN(Bytes expected, protocol::ComputeActivationProof(
+                                             verifier.secret, "enr-transient", ak.record.name));
+    EXPECT_EQ(answer.proof, expected);
+    EXPECT_EQ(Counts(*device_), (LoadedHandleCounts{2, 0}));
+  }
+  EXPECT_EQ(Counts(*device_), (LoadedHandleCounts{0, 0}));
+}
+
 TEST_F(StateIntegrationTest, EnrollmentRequestWithEccEkCarriesItsCertificate) {
   AkOptions options;
   options.kind = AkKind::kEccP256;
