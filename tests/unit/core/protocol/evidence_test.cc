@@ -95,7 +95,7 @@ struct BadCase {
 };
 
 std::vector<BadCase> BadCases() {
-  auto remove = [](std::vector<std::string> path) {
+  auto remove = [](const std::vector<std::string>& path) {
     return [path](Json& d) {
       Json* at = &d;
       for (size_t i = 0; i + 1 < path.size(); ++i) at = &(*at)[path[i]];
