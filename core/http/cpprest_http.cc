@@ -674,8 +674,9 @@ bool WaitUntil(const pplx::task<T>& task, SteadyClock::time_point deadline) {
   return finished.wait_until(deadline) == std::future_status::ready;
 }
 
-// "unable to get local issuer certificate" etc. for TLS failures; cpprestsdk
-// passes OpenSSL's packed error code through as the exception's value.
+// Maps a cpprestsdk client error. For TLS failures cpprestsdk passes
+// OpenSSL's packed error code through as the exception's value, so the
+// OpenSSL reason can be named and verification failures told apart.
 Status MapClientError(const web::http::http_exception& e, const std::string& where) {
   int value = e.error_code().value();
   std::string what = e.what();
@@ -700,6 +701,14 @@ Status MapClientError(const web::http::http_exception& e, const std::string& whe
   }
   if (e.error_code() == std::errc::timed_out) {
     return UnavailableError(where + ": timed out");
+  }
+  // cpprestsdk reports a refused connection as "host unreachable" and
+  // resolver failures with unrelated errno texts; say what happened instead.
+  if (what.find("Failed to connect") != std::string::npos) {
+    return UnavailableError(where + ": cannot connect (refused or unreachable)");
+  }
+  if (what.find("resolv") != std::string::npos) {
+    return UnavailableError(where + ": cannot resolve the host name");
   }
   return UnavailableError(where + ": " + what + " (" + e.error_code().message() + ")");
 }
