@@ -169,6 +169,11 @@ Status ApplyTls(const TlsMaterial& material, bool server, boost::asio::ssl::cont
                                   "' holds no usable PEM certificate: " + ec.message());
     }
     ctx.use_private_key(boost::asio::buffer(material.key), ssl::context::pem, ec);
+    if (ec && ec.message().find("mismatch") != std::string::npos) {
+      return InvalidArgumentError("private key file '" + material.key_file +
+                                  "' does not match the certificate in '" + material.chain_file +
+                                  "' (" + ec.message() + ")");
+    }
     if (ec) {
       return InvalidArgumentError("private key file '" + material.key_file +
                                   "' holds no usable PEM key: " + ec.message());
@@ -694,7 +699,9 @@ Status MapClientError(const web::http::http_exception& e, const std::string& whe
       case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
       case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
       case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-        return PermissionDeniedError(where + ": TLS: the server refused our client certificate (" +
+        return PermissionDeniedError(where +
+                                     ": TLS: the server refused our client certificate "
+                                     "(missing or not trusted: " +
                                      detail + ")");
       default: return UnavailableError(where + ": TLS: " + detail + " (" + what + ")");
     }
