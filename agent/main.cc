@@ -114,9 +114,22 @@ int Run(int argc, char** argv) {
     logger.Error(config.error().ToString());
     return kExitBadConfig;
   }
-  if (tcti.has_value()) config->tcti = *tcti;
-  if (state_dir.has_value()) config->state_dir = *state_dir;
-  if (log_level.has_value()) config->log_level = *vouch::ParseLogLevel(*log_level);
+  // Flags go through the same checks as configuration lines.
+  struct Override {
+    const char* key;
+    const char* flag;
+    const std::optional<std::string>& value;
+  };
+  for (const Override& o :
+       {Override{"tcti", "--tcti", tcti}, Override{"state_dir", "--state-dir", state_dir},
+        Override{"log_level", "--log-level", log_level}}) {
+    if (!o.value.has_value()) continue;
+    vouch::Status set = vouch::agent::SetAgentConfigValue(*config, o.key, *o.value);
+    if (!set.ok()) {
+      logger.Error(set.WithContext(o.flag).ToString());
+      return kExitBadConfig;
+    }
+  }
   logger.set_threshold(config->log_level);
 
   if (init->parsed()) return vouch::agent::RunInit(*config, init_flags, logger);

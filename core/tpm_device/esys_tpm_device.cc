@@ -514,10 +514,11 @@ class EsysTpmDevice final : public TpmDevice {
     // On success ESYS releases `tr` itself (the object no longer exists).
     const TSS2_RC rc = Esys_EvictControl(ctx(), ESYS_TR_RH_OWNER, tr, ESYS_TR_PASSWORD,
                                          ESYS_TR_NONE, ESYS_TR_NONE, persistent_handle, &none);
-    if (rc != TSS2_RC_SUCCESS) {
-      Esys_TR_Close(ctx(), &tr);
-      return TssError("Esys_EvictControl", rc);
-    }
+    // tpm2-tss 3.2 keeps the ESYS_TR of an evicted persistent object, so a
+    // later Esys_TR_FromTPMPublic of the same handle (a new key persisted
+    // there) fails: close it in both cases.
+    Esys_TR_Close(ctx(), &tr);
+    if (rc != TSS2_RC_SUCCESS) return TssError("Esys_EvictControl", rc);
     return Status::Ok();
   }
 
