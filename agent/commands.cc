@@ -285,6 +285,8 @@ int RunServe(const AgentConfig& config_in, const ServeFlags& flags, Logger& logg
   // Static: the detached signal thread may outlive this function.
   static StopSignal stop;
   StopOnSignals(stop, logger);
+  // TPM work is serialized anyway: a few HTTP threads are plenty.
+  http::SetCpprestThreadCount(4);
 
   Result<StateDir> state = StateDir::Open(config.state_dir, /*create=*/false);
   if (!state.has_value()) return Fail(logger, state.error());
@@ -333,6 +335,7 @@ int RunPush(const AgentConfig& config, const PushFlags& flags, Logger& logger) {
   // Static: the detached signal thread may outlive this function.
   static StopSignal stop;
   if (!flags.once) StopOnSignals(stop, logger);
+  http::SetCpprestThreadCount(2);
   Result<StateDir> state = StateDir::Open(config.state_dir, /*create=*/false);
   if (!state.has_value()) return Fail(logger, state.error());
   Result<std::optional<EnrollmentState>> enrollment = LoadEnrollment(*state);

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pplx/threadpool.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -941,6 +942,15 @@ Result<std::unique_ptr<HttpServer>> StartCpprestServer(const ServerOptions& opti
       "cannot listen on " + options.address + ":" +
       (options.port == 0 ? std::string("<free port>") : std::to_string(options.port)) + ": " +
       error);
+}
+
+bool SetCpprestThreadCount(size_t threads) {
+  try {
+    crossplat::threadpool::initialize_with_threads(threads);
+    return true;
+  } catch (const std::exception&) {
+    return false;  // the pool already exists
+  }
 }
 
 Result<std::unique_ptr<HttpClient>> MakeCpprestClient(const ClientOptions& options) {

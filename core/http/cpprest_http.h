@@ -46,6 +46,7 @@
 #ifndef VOUCH_CORE_HTTP_CPPREST_HTTP_H_
 #define VOUCH_CORE_HTTP_CPPREST_HTTP_H_
 
+#include <cstddef>
 #include <memory>
 
 #include "core/base/logger.h"
@@ -79,6 +80,12 @@ Result<std::unique_ptr<HttpServer>> StartCpprestServer(const ServerOptions& opti
 // refused connections, time-outs and other transport or TLS failures (the
 // message names method, host, port and path; never the query or body).
 Result<std::unique_ptr<HttpClient>> MakeCpprestClient(const ClientOptions& options);
+
+// Sizes cpprestsdk's process-wide thread pool (socket I/O and handlers; 40
+// threads by default). Only effective when called before any server or
+// client is made; false afterwards. A host agent serving one verifier needs
+// few threads, and each costs memory (stack, malloc arena).
+bool SetCpprestThreadCount(size_t threads);
 
 }  // namespace vouch::http
 
