@@ -53,6 +53,19 @@ class Checker {
         if (min ? doc.size() < value.get<size_t>() : doc.size() > value.get<size_t>()) {
           Fail(at, key + " violated (" + std::to_string(doc.size()) + " items)");
         }
+      } else if (key == "minProperties" || key == "maxProperties") {
+        if (!doc.is_object()) continue;
+        bool min = key == "minProperties";
+        if (min ? doc.size() < value.get<size_t>() : doc.size() > value.get<size_t>()) {
+          Fail(at, key + " violated (" + std::to_string(doc.size()) + " properties)");
+        }
+      } else if (key == "uniqueItems") {
+        if (!doc.is_array() || !value.get<bool>()) continue;
+        for (size_t i = 0; i < doc.size(); ++i) {
+          for (size_t j = i + 1; j < doc.size(); ++j) {
+            if (doc[i] == doc[j]) Fail(at, "uniqueItems violated: " + doc[i].dump() + " twice");
+          }
+        }
       } else if (key == "minimum" || key == "maximum") {
         if (!doc.is_number()) continue;
         double v = doc.get<double>();

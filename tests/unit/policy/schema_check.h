@@ -3,7 +3,8 @@
 //
 // Supported keywords: $ref (local "#/$defs/..."), type, enum, const,
 // required, properties, additionalProperties (boolean or schema),
-// propertyNames, items, minItems, maxItems, minimum, maximum, minLength,
+// propertyNames, items, minItems, maxItems, minProperties, maxProperties,
+// uniqueItems, minimum, maximum, minLength,
 // maxLength (code points), pattern (ECMAScript, unanchored search), oneOf,
 // anyOf. Annotations ($schema, $id, $defs, title, description) are ignored.
 // Any other keyword is reported as an error, so a schema cannot silently
