@@ -122,7 +122,7 @@ http::Response MethodNotAllowed(std::string_view allow) {
 
 }  // namespace
 
-AgentApi::AgentApi(EvidenceService& evidence, AgentInfo info, const Clock& clock,
+AgentApi::AgentApi(EvidenceService& evidence, const AgentInfo& info, const Clock& clock,
                    double rate_limit_per_second, uint32_t rate_limit_burst, Logger& logger)
     : evidence_(evidence),
       info_json_(InfoJson(info)),

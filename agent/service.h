@@ -114,7 +114,7 @@ struct AgentInfo {
 class AgentApi {
  public:
   // `evidence`, `clock` and `logger` must outlive the API.
-  AgentApi(EvidenceService& evidence, AgentInfo info, const Clock& clock,
+  AgentApi(EvidenceService& evidence, const AgentInfo& info, const Clock& clock,
            double rate_limit_per_second, uint32_t rate_limit_burst, Logger& logger);
 
   http::Response Handle(const http::Request& request);
