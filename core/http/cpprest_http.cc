@@ -362,7 +362,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       if (length.size() > 19 || length.find_first_not_of("0123456789") != std::string_view::npos) {
         Refuse(400, "invalid_argument", "malformed Content-Length");
       } else if (std::stoull(std::string(length)) > core_->max_body_bytes) {
-        Refuse(413, "invalid_argument",
+        Refuse(413, "payload_too_large",
                "request body larger than " + std::to_string(core_->max_body_bytes) + " bytes");
       } else {
         body_.reserve(static_cast<size_t>(std::stoull(std::string(length))));
@@ -439,7 +439,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (!discarding_) {
       if (received_ > core_->max_body_bytes) {
         std::string().swap(body_);
-        Refuse(413, "invalid_argument",
+        Refuse(413, "payload_too_large",
                "request body larger than " + std::to_string(core_->max_body_bytes) + " bytes");
       } else {
         body_.append(reinterpret_cast<const char*>(scratch_.data()), n);

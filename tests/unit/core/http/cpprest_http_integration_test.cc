@@ -506,7 +506,7 @@ TEST_F(CpprestHttpTest, BodyOverLimitWithContentLengthGets413AndServerKeepsServi
   big.body.assign(1024 * 1024, 'x');
   ASSERT_OK_AND_ASSIGN(Response response, client->Send(Url(server->BoundPort(), "/up"), big));
   EXPECT_EQ(response.status, 413);
-  EXPECT_EQ(nlohmann::json::parse(response.body)["error"]["code"], "invalid_argument");
+  EXPECT_EQ(nlohmann::json::parse(response.body)["error"]["code"], "payload_too_large");
   EXPECT_EQ(calls.load(), 0);
   EXPECT_THAT(logger_.lines(), ::testing::Contains(HasSubstr("413 POST /up")));
 

@@ -59,10 +59,10 @@ TEST(ErrorResponseTest, CarriesFieldWhenGiven) {
 }
 
 TEST(ErrorResponseTest, ExplicitStatusAndCode) {
-  Response r = ErrorResponse(413, "invalid_argument", "body larger than 65536 bytes");
+  Response r = ErrorResponse(413, "payload_too_large", "body larger than 65536 bytes");
   EXPECT_EQ(r.status, 413);
   nlohmann::json doc = ParseBody(r);
-  EXPECT_EQ(doc["error"]["code"], "invalid_argument");
+  EXPECT_EQ(doc["error"]["code"], "payload_too_large");
   EXPECT_EQ(doc["error"]["message"], "body larger than 65536 bytes");
   EXPECT_FALSE(doc["error"].contains("field"));
 }
