@@ -109,6 +109,39 @@ Result<AgentInfo> MakeInfo(tpm_device::TpmDevice& device, const StateDir& state,
   return info;
 }
 
+// An HTTP client for the verifier, with the configured CA and client
+// certificate.
+Result<std::unique_ptr<http::HttpClient>> VerifierClient(const AgentConfig& config) {
+  http::ClientOptions options;
+  options.tls.ca_file = config.verifier_ca;
+  options.tls.certificate_file = config.client_certificate;
+  options.tls.private_key_file = config.client_private_key;
+  return http::MakeCpprestClient(options);
+}
+
+// What quote, serve and push share: the state directory, the TPM, the log
+// sources, host facts and the evidence service over them (the AK loaded).
+struct Runtime {
+  std::optional<StateDir> state;
+  std::unique_ptr<tpm_device::TpmDevice> device;
+  std::unique_ptr<FileEventLogSource> logs;
+  std::unique_ptr<SystemHostFacts> facts;
+  std::unique_ptr<TpmEvidenceService> service;
+};
+
+Result<Runtime> OpenRuntime(const AgentConfig& config, Logger& logger) {
+  Runtime r;
+  VOUCH_ASSIGN_OR_RETURN(StateDir state, StateDir::Open(config.state_dir, /*create=*/false));
+  r.state = std::move(state);
+  VOUCH_ASSIGN_OR_RETURN(r.device, OpenTpm(config));
+  r.logs = std::make_unique<FileEventLogSource>(config.srtm_log_path, config.drtm_log_path,
+                                                config.vm_log_path);
+  r.facts = std::make_unique<SystemHostFacts>(config);
+  VOUCH_ASSIGN_OR_RETURN(
+      r.service, TpmEvidenceService::Create(*r.device, *r.state, *r.logs, *r.facts, logger));
+  return r;
+}
+
 // Blocks SIGTERM, SIGINT and SIGHUP in this thread (and so in every thread
 // started after it) and starts a thread that turns them into stop.Stop().
 // Must run before any other thread exists. `stop` and `logger` must live
@@ -192,16 +225,9 @@ int RunInit(const AgentConfig& config, const InitFlags& flags, Logger& logger) {
 int RunQuote(const AgentConfig& config, const QuoteFlags& flags, Logger& logger) {
   Result<Bytes> nonce = HexDecode(flags.nonce_hex);
   if (!nonce.has_value()) return Fail(logger, nonce.error().WithContext("--nonce"));
-  Result<StateDir> state = StateDir::Open(config.state_dir, /*create=*/false);
-  if (!state.has_value()) return Fail(logger, state.error());
-  Result<std::unique_ptr<tpm_device::TpmDevice>> device = OpenTpm(config);
-  if (!device.has_value()) return Fail(logger, device.error());
-  FileEventLogSource logs(config.srtm_log_path, config.drtm_log_path, config.vm_log_path);
-  SystemHostFacts facts(config);
-  Result<std::unique_ptr<TpmEvidenceService>> service =
-      TpmEvidenceService::Create(**device, std::move(*state), logs, facts, logger);
-  if (!service.has_value()) return Fail(logger, service.error());
-  Result<protocol::Evidence> evidence = (*service)->Collect(*nonce, flags.pcrs);
+  Result<Runtime> runtime = OpenRuntime(config, logger);
+  if (!runtime.has_value()) return Fail(logger, runtime.error());
+  Result<protocol::Evidence> evidence = runtime->service->Collect(*nonce, flags.pcrs);
   if (!evidence.has_value()) return Fail(logger, evidence.error().WithContext("quote"));
   Result<std::string> json = protocol::EncodeEvidence(*evidence);
   if (!json.has_value()) return Fail(logger, json.error());
@@ -255,11 +281,7 @@ int RunEnroll(const AgentConfig& config, const std::optional<std::string>& verif
   if (!device.has_value()) return Fail(logger, device.error());
   Result<LoadedAk> ak = LoadAkFromState(**device, *state);
   if (!ak.has_value()) return Fail(logger, ak.error());
-  http::ClientOptions client_options;
-  client_options.tls.ca_file = config.verifier_ca;
-  client_options.tls.certificate_file = config.client_certificate;
-  client_options.tls.private_key_file = config.client_private_key;
-  Result<std::unique_ptr<http::HttpClient>> client = http::MakeCpprestClient(client_options);
+  Result<std::unique_ptr<http::HttpClient>> client = VerifierClient(config);
   if (!client.has_value()) return Fail(logger, client.error());
   SystemHostFacts facts(config);
   SystemClock clock;
@@ -288,20 +310,14 @@ int RunServe(const AgentConfig& config_in, const ServeFlags& flags, Logger& logg
   // TPM work is serialized anyway: a few HTTP threads are plenty.
   http::SetCpprestThreadCount(4);
 
-  Result<StateDir> state = StateDir::Open(config.state_dir, /*create=*/false);
-  if (!state.has_value()) return Fail(logger, state.error());
-  Result<std::unique_ptr<tpm_device::TpmDevice>> device = OpenTpm(config);
-  if (!device.has_value()) return Fail(logger, device.error());
-  FileEventLogSource logs(config.srtm_log_path, config.drtm_log_path, config.vm_log_path);
-  SystemHostFacts facts(config);
-  Result<std::unique_ptr<TpmEvidenceService>> service =
-      TpmEvidenceService::Create(**device, *state, logs, facts, logger);
-  if (!service.has_value()) return Fail(logger, service.error());
-  Result<AgentInfo> info = MakeInfo(**device, *state, (*service)->ak_record(), facts);
+  Result<Runtime> runtime = OpenRuntime(config, logger);
+  if (!runtime.has_value()) return Fail(logger, runtime.error());
+  Result<AgentInfo> info =
+      MakeInfo(*runtime->device, *runtime->state, runtime->service->ak_record(), *runtime->facts);
   if (!info.has_value()) return Fail(logger, info.error());
   SystemClock clock;
-  AgentApi api(**service, *info, clock, config.rate_limit_per_second, config.rate_limit_burst,
-               logger);
+  AgentApi api(*runtime->service, *info, clock, config.rate_limit_per_second,
+               config.rate_limit_burst, logger);
 
   http::ServerOptions options;
   options.address = config.listen_address;
@@ -346,18 +362,9 @@ int RunPush(const AgentConfig& config, const PushFlags& flags, Logger& logger) {
   }
   std::string url = flags.verifier_url.value_or(
       config.verifier_url.empty() ? (*enrollment)->verifier_url : config.verifier_url);
-  Result<std::unique_ptr<tpm_device::TpmDevice>> device = OpenTpm(config);
-  if (!device.has_value()) return Fail(logger, device.error());
-  FileEventLogSource logs(config.srtm_log_path, config.drtm_log_path, config.vm_log_path);
-  SystemHostFacts facts(config);
-  Result<std::unique_ptr<TpmEvidenceService>> service =
-      TpmEvidenceService::Create(**device, *state, logs, facts, logger);
-  if (!service.has_value()) return Fail(logger, service.error());
-  http::ClientOptions client_options;
-  client_options.tls.ca_file = config.verifier_ca;
-  client_options.tls.certificate_file = config.client_certificate;
-  client_options.tls.private_key_file = config.client_private_key;
-  Result<std::unique_ptr<http::HttpClient>> client = http::MakeCpprestClient(client_options);
+  Result<Runtime> runtime = OpenRuntime(config, logger);
+  if (!runtime.has_value()) return Fail(logger, runtime.error());
+  Result<std::unique_ptr<http::HttpClient>> client = VerifierClient(config);
   if (!client.has_value()) return Fail(logger, client.error());
   crypto::OpenSslRandom random;
   PushOptions options;
@@ -366,7 +373,7 @@ int RunPush(const AgentConfig& config, const PushFlags& flags, Logger& logger) {
   options.interval = config.push_interval;
   options.pcr_poll_interval = config.pcr_poll_interval;
   options.max_backoff = config.max_backoff;
-  PushClient push(**client, **service, options, random, logger);
+  PushClient push(**client, *runtime->service, options, random, logger);
   if (flags.once) {
     Result<std::string> report = push.PushOnce();
     if (!report.has_value()) return Fail(logger, report.error().WithContext("push"));
