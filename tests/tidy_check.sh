@@ -8,6 +8,6 @@ cd "$src"
 if ! command -v clang-tidy >/dev/null 2>&1; then
   echo "clang-tidy not installed (package clang-tidy)"; exit 1
 fi
-mapfile -t files < <(git ls-files 'core/*.cc' 'policy/*.cc' 'agent/*.cc' 2>/dev/null || find core policy agent -name '*.cc')
+mapfile -t files < <(git ls-files 'core/*.cc' 'policy/*.cc' 'agent/*.cc' 'verifier/*.cc' 2>/dev/null || find core policy agent verifier -name '*.cc')
 printf '%s\n' "${files[@]}" | xargs -P "$(nproc)" -n 4 clang-tidy -p "$build" --quiet 2>/dev/null
 echo "clang-tidy: ${#files[@]} files clean"

@@ -1,0 +1,182 @@
+// The appraisal pipeline (DESIGN.md, Appraisal): evidence from an enrolled
+// host in, an attestation result an auditor can follow out. Pure: no I/O, no
+// clock reads, no store; the caller passes everything (the store and the HTTP
+// layer live in verifier/store and verifier/http).
+//
+// A failed appraisal is a result (verdict untrusted with findings), not an
+// error; a non-OK Status means the input could not be evaluated at all.
+#ifndef VOUCH_VERIFIER_CORE_APPRAISAL_H_
+#define VOUCH_VERIFIER_CORE_APPRAISAL_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/bytes.h"
+#include "core/base/finding.h"
+#include "core/base/hash_alg.h"
+#include "core/base/status.h"
+#include "core/protocol/evidence.h"
+
+namespace vouch::verifier {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+enum class Verdict { kTrusted, kUntrusted, kUnknown };
+std::string_view VerdictName(Verdict v);  // "trusted" | "untrusted" | "unknown"
+
+// One part of the trust vector. kUnknown: not evaluated or nothing to
+// compare with (e.g. no reference values of that kind).
+enum class Trust { kTrusted, kUntrusted, kUnknown };
+std::string_view TrustName(Trust t);
+
+struct TrustVector {
+  Trust platform = Trust::kUnknown;         // SRTM: firmware/boot (PCRs 0-7)
+  Trust measured_launch = Trust::kUnknown;  // D-RTM happened and replays (PCR 17/18)
+  Trust hypervisor = Trust::kUnknown;       // the launched hypervisor is a known one
+  Trust vms = Trust::kUnknown;              // VM log replays and images are known
+};
+
+// A reference value (whitelist entry), DESIGN.md "Reference values".
+enum class ReferenceKind {
+  kPlatform,
+  kSinit,
+  kTboot,
+  kTbootPolicy,
+  kHypervisor,
+  kKernel,
+  kInitrd,
+  kVmImage,
+  kVmKernel,
+  kVmFirmware,
+  kVmConfig,
+};
+std::string_view ReferenceKindName(ReferenceKind k);  // "platform", "tboot-policy", ...
+std::optional<ReferenceKind> ParseReferenceKind(std::string_view name);
+
+struct ReferenceValue {
+  ReferenceKind kind = ReferenceKind::kPlatform;
+  std::string name;                  // "Dell R650 BIOS 2.19", "xen 4.17.3"
+  std::string version;               // may be empty
+  std::map<HashAlg, Bytes> digests;  // at least one
+};
+
+// The reference values in force for an appraisal (the union of the active
+// named sets). Lookup by digest in any bank.
+class ReferenceSet {
+ public:
+  void Add(ReferenceValue value);
+  // The entry one of whose digests equals `digest` in bank `bank`; nullptr
+  // if none. Valid until the set is modified.
+  const ReferenceValue* Find(HashAlg bank, ByteView digest) const;
+  // Whether the set has any entry of `kind`.
+  bool HasKind(ReferenceKind kind) const;
+  size_t size() const { return values_.size(); }
+  const std::vector<ReferenceValue>& values() const { return values_; }
+
+ private:
+  std::vector<ReferenceValue> values_;
+  std::map<std::pair<HashAlg, Bytes>, size_t> index_;
+};
+
+// Builds a `platform` reference set from a known-good host's evidence (the
+// operator vouches for that host): one entry per distinct measured event of
+// the SRTM log on PCRs 0-7 whose replay verifies against the evidence's own
+// quote (so the imported values are exactly what that TPM measured).
+// `name_prefix` names the entries ("golden-host-1 PCR4 event 12").
+// InvalidArgument when the evidence has no SRTM log or its quote/replay does
+// not verify (findings in the message).
+Result<std::vector<ReferenceValue>> ImportPlatformReferences(const protocol::Evidence& evidence,
+                                                             std::string_view name_prefix);
+
+// What the verifier knows about the host from enrollment and earlier reports.
+struct EnrolledHost {
+  std::string host_id;
+  Bytes ak_public;  // TPM2B_PUBLIC enrolled for this host
+  // From the last accepted (quote-verified) report, if any.
+  std::optional<uint32_t> last_reset_count;
+  std::optional<uint32_t> last_restart_count;
+};
+
+// The nonce the verifier issued for this submission, as the store has it.
+struct IssuedNonce {
+  Bytes nonce;
+  TimePoint expires_at;
+  bool already_used = false;  // consumed by an earlier submission
+};
+
+struct HostPolicy {
+  // Require a D-RTM measured launch (PCR 17/18 log replays). Off until the
+  // launcher lands (issue 5); then on by default.
+  bool require_measured_launch = false;
+  // Accept the launcher's emulated D-RTM (demo configurations only).
+  bool allow_emulated_launch = false;
+  // How long a trusted verdict stays valid.
+  std::chrono::seconds validity{600};
+};
+
+struct AppraisalResult {
+  Verdict verdict = Verdict::kUnknown;
+  TrustVector trust;
+  // Every check's finding, in pipeline order, with stable ids:
+  //   ak.not_enrolled            evidence AK differs from the enrolled one
+  //   quote.nonce_unknown        no nonce was issued for this submission
+  //   quote.nonce_reused         the issued nonce was already used
+  //   quote.nonce_expired        submitted after the nonce expired
+  //   quote.* (core/tpm/quote.h) signature, magic, type, nonce, PCR
+  //                              selection and digest
+  //   quote.pcrs_incomplete      PCRs 0-23 not all quoted in some bank
+  //   clock.reset_count_decreased / clock.restart_count_decreased (error:
+  //                              rollback or replay of an old TPM state)
+  //   clock.reboot_detected      (info) resetCount advanced
+  //   log.srtm_missing           (warning) no firmware log
+  //   log.malformed              a log does not parse
+  //   log.replay_mismatch        a log does not replay to the quoted PCRs
+  //                              (pcr, bank, expected = quoted, actual =
+  //                              replayed; message names the log)
+  //   log.pcr_not_quoted         (warning) from core's replay
+  //   log.vm_not_checked         (info) VM log format arrives with issue 5
+  //   ref.unknown_platform_event a verified SRTM event on PCRs 0-7 whose
+  //                              digest is in no platform reference value
+  //                              (pcr, bank, event_index, actual = digest)
+  //   launch.none / launch.emulated_refused / launch.emulated (info)
+  std::vector<Finding> findings;
+  // Counters from the verified quote (for the store's next EnrolledHost).
+  std::optional<uint32_t> reset_count;
+  std::optional<uint32_t> restart_count;
+  TimePoint appraised_at;
+  TimePoint expires_at;  // appraised_at + validity for trusted, else appraised_at
+  // Names of the reference values matched by verified events (deduplicated).
+  std::vector<std::string> matched_references;
+};
+
+// Runs the pipeline:
+// 1. AK: evidence.ak_public must equal host.ak_public.
+// 2. Nonce: issued, unused, not expired at `now`, equal to the evidence's;
+//    quote verified with core's VerifyQuote against the ENROLLED AK,
+//    requiring PCRs 0-23 in every bank the evidence reports.
+// 3. clockInfo vs. the host's last counters.
+// 4. SRTM and D-RTM logs parsed and replayed into the verified PCRs.
+// 5. SRTM events on PCRs 0-7 matched to platform reference values (platform
+//    trust: trusted when every verified event matches and the set has
+//    platform values; untrusted when some event is unknown; unknown when the
+//    set has no platform values). measured_launch/hypervisor: from the D-RTM
+//    log when present (replays → measured_launch trusted; hypervisor unknown
+//    until reference matching for D-RTM events, issue 5); vms unknown.
+// 6. Verdict: untrusted on any error finding; trusted when platform is
+//    trusted and (measured launch trusted or not required); else unknown.
+// Status errors only for internal failures (never for bad evidence: that
+// gives findings).
+Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
+                                         const EnrolledHost& host,
+                                         const std::optional<IssuedNonce>& nonce,
+                                         const ReferenceSet& references, const HostPolicy& policy,
+                                         TimePoint now);
+
+}  // namespace vouch::verifier
+
+#endif  // VOUCH_VERIFIER_CORE_APPRAISAL_H_

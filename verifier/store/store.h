@@ -1,0 +1,117 @@
+// The verifier's store: one interface per aggregate (STYLE.md section 2),
+// with a SQLite implementation (sqlite_store.h) and an in-memory one for
+// tests (vouch::testing, later). Every write that returns OK is durable (the
+// transaction committed; SQLite in WAL mode with synchronous=FULL), so a
+// report acknowledged to a client survives the verifier being killed.
+//
+// Thread-safe: implementations serialize writes; callers may share one store
+// between HTTP handler threads.
+#ifndef VOUCH_VERIFIER_STORE_STORE_H_
+#define VOUCH_VERIFIER_STORE_STORE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/base/bytes.h"
+#include "core/base/status.h"
+
+namespace vouch::verifier {
+
+using StoreTime = std::chrono::system_clock::time_point;
+
+// An enrollment in progress or done.
+struct EnrollmentRecord {
+  std::string id;        // [A-Za-z0-9_-]{1,64}, chosen by the caller
+  Bytes ek_public;       // TPM2B_PUBLIC
+  Bytes ek_certificate;  // DER; empty when the host sent none
+  Bytes ak_public;       // TPM2B_PUBLIC
+  Bytes ak_name;
+  Bytes secret_digest;  // SHA-256 of the credential secret (the secret itself is never stored)
+  std::string host_facts_json;  // the request's host object, as received
+  StoreTime created_at;
+  StoreTime expires_at;
+  std::optional<std::string> host_id;  // set when activated
+};
+
+struct HostRecord {
+  std::string host_id;
+  std::string hostname;
+  Bytes ek_public;
+  Bytes ek_certificate;
+  Bytes ak_public;
+  Bytes ak_name;
+  std::string host_facts_json;
+  StoreTime enrolled_at;
+  std::optional<uint32_t> last_reset_count;
+  std::optional<uint32_t> last_restart_count;
+  std::string verdict = "unknown";  // of the latest report
+  std::optional<StoreTime> last_report_at;
+};
+
+struct NonceRecord {
+  Bytes nonce;
+  std::string host_id;
+  StoreTime expires_at;
+  bool used = false;
+};
+
+struct ReportRecord {
+  int64_t id = 0;  // assigned by the store
+  std::string host_id;
+  StoreTime appraised_at;
+  std::string verdict;      // trusted | untrusted | unknown
+  std::string report_json;  // the full attestation result document
+  std::optional<uint32_t> reset_count;
+  std::optional<uint32_t> restart_count;
+};
+
+struct HostQuery {
+  std::optional<std::string> verdict;  // filter
+  size_t limit = 100;                  // 1..1000
+  std::string after_host_id;           // paging: hosts with id > this, ordered by id
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Enrollments. CreateEnrollment: FailedPrecondition if the id exists.
+  virtual Status CreateEnrollment(const EnrollmentRecord& record) = 0;
+  // NotFound when absent.
+  virtual Result<EnrollmentRecord> GetEnrollment(const std::string& id) = 0;
+  // Marks the enrollment activated and creates (or, when `replace` is set,
+  // replaces) the host in one transaction. FailedPrecondition when the
+  // enrollment is already activated or the host id exists and !replace.
+  virtual Status ActivateEnrollment(const std::string& enrollment_id, const HostRecord& host,
+                                    bool replace) = 0;
+
+  // Hosts. NotFound when absent.
+  virtual Result<HostRecord> GetHost(const std::string& host_id) = 0;
+  // The host whose AK has this name, if any.
+  virtual Result<std::optional<HostRecord>> FindHostByAkName(ByteView ak_name) = 0;
+  virtual Result<std::vector<HostRecord>> ListHosts(const HostQuery& query) = 0;
+
+  // Nonces: single use. TakeNonce atomically marks the nonce used and
+  // returns it as it was before (used=false the first time, true after);
+  // NotFound for a nonce never issued to this host.
+  virtual Status PutNonce(const NonceRecord& nonce) = 0;
+  virtual Result<NonceRecord> TakeNonce(const std::string& host_id, ByteView nonce) = 0;
+  // Deletes nonces that expired before `now`; returns how many.
+  virtual Result<size_t> PurgeExpiredNonces(StoreTime now) = 0;
+
+  // Reports: AddReport stores the report and updates the host's verdict,
+  // last report time and (when set) counters in one transaction; returns
+  // the report id.
+  virtual Result<int64_t> AddReport(const ReportRecord& report) = 0;
+  virtual Result<std::optional<ReportRecord>> LatestReport(const std::string& host_id) = 0;
+  // Newest first; `before_id` 0 = from the newest.
+  virtual Result<std::vector<ReportRecord>> ListReports(const std::string& host_id, size_t limit,
+                                                        int64_t before_id) = 0;
+};
+
+}  // namespace vouch::verifier
+
+#endif  // VOUCH_VERIFIER_STORE_STORE_H_
