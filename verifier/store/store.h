@@ -6,6 +6,15 @@
 //
 // Thread-safe: implementations serialize writes; callers may share one store
 // between HTTP handler threads.
+//
+// Errors common to every method: InvalidArgument for a malformed argument
+// (enrollment id outside [A-Za-z0-9_-]{1,64}, host id empty or over 255
+// bytes, verdict not trusted|untrusted|unknown, limit outside 1..1000, nonce
+// empty or over 64 bytes); Unavailable when the database is busy, locked,
+// full or failing I/O (retrying may help); DataLoss when a stored record
+// cannot be read back. Times are kept to the microsecond (truncated toward
+// the past). The store never judges expiry: callers compare expires_at with
+// their Clock.
 #ifndef VOUCH_VERIFIER_STORE_STORE_H_
 #define VOUCH_VERIFIER_STORE_STORE_H_
 
@@ -84,11 +93,15 @@ class Store {
   virtual Result<EnrollmentRecord> GetEnrollment(const std::string& id) = 0;
   // Marks the enrollment activated and creates (or, when `replace` is set,
   // replaces) the host in one transaction. FailedPrecondition when the
-  // enrollment is already activated or the host id exists and !replace.
+  // enrollment is already activated or the host id exists and !replace, or
+  // when another host already has this AK name (one AK, one host); NotFound
+  // when the enrollment is absent. Replacing overwrites every host field
+  // with `host`'s and keeps the host's reports.
   virtual Status ActivateEnrollment(const std::string& enrollment_id, const HostRecord& host,
                                     bool replace) = 0;
 
-  // Hosts. NotFound when absent.
+  // Hosts. NotFound when absent. ListHosts: ordered by host id, at most
+  // query.limit, ids > after_host_id (next page: the last id received).
   virtual Result<HostRecord> GetHost(const std::string& host_id) = 0;
   // The host whose AK has this name, if any.
   virtual Result<std::optional<HostRecord>> FindHostByAkName(ByteView ak_name) = 0;
@@ -97,6 +110,8 @@ class Store {
   // Nonces: single use. TakeNonce atomically marks the nonce used and
   // returns it as it was before (used=false the first time, true after);
   // NotFound for a nonce never issued to this host.
+  // PutNonce: NotFound when the host is absent; FailedPrecondition when this
+  // nonce was already issued to this host.
   virtual Status PutNonce(const NonceRecord& nonce) = 0;
   virtual Result<NonceRecord> TakeNonce(const std::string& host_id, ByteView nonce) = 0;
   // Deletes nonces that expired before `now`; returns how many.
@@ -104,10 +119,15 @@ class Store {
 
   // Reports: AddReport stores the report and updates the host's verdict,
   // last report time and (when set) counters in one transaction; returns
-  // the report id.
+  // the report id (increasing, never reused). NotFound when the host is
+  // absent. The report is on disk (fsync'ed) when this returns OK.
   virtual Result<int64_t> AddReport(const ReportRecord& report) = 0;
   virtual Result<std::optional<ReportRecord>> LatestReport(const std::string& host_id) = 0;
-  // Newest first; `before_id` 0 = from the newest.
+  // The report with the highest id, nullopt when the host has none.
+  // LatestReport and ListReports: NotFound when the host is absent.
+  // ListReports: newest (highest id) first, at most `limit` (1..1000) with
+  // id < `before_id`; `before_id` 0 = from the newest. Next page: pass the
+  // last id received.
   virtual Result<std::vector<ReportRecord>> ListReports(const std::string& host_id, size_t limit,
                                                         int64_t before_id) = 0;
 };
