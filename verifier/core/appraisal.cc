@@ -1,0 +1,559 @@
+// The appraisal pipeline (appraisal.h). Every step reuses core's verified
+// building blocks: tpm::VerifyQuote turns claimed PCR values into
+// VerifiedPcrs, eventlog::Replay turns a parsed log into VerifiedEvents, and
+// only VerifiedEvents reach reference matching.
+#include "verifier/core/appraisal.h"
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <utility>
+
+#include "core/crypto/digest.h"
+#include "core/eventlog/event_log.h"
+#include "core/eventlog/replay.h"
+#include "core/tpm/attest.h"
+#include "core/tpm/pcr.h"
+#include "core/tpm/public.h"
+#include "core/tpm/quote.h"
+
+namespace vouch::verifier {
+namespace {
+
+constexpr uint32_t kPlatformPcrs[] = {0, 1, 2, 3, 4, 5, 6, 7};
+constexpr uint32_t kDrtmPcrs[] = {17, 18};
+constexpr uint32_t kDrtmDetailsPcr = 17;
+
+Finding MakeFinding(std::string id, Severity severity, std::string message) {
+  Finding f;
+  f.id = std::move(id);
+  f.severity = severity;
+  f.message = std::move(message);
+  return f;
+}
+
+std::string PcrText(uint32_t pcr, HashAlg bank) {
+  return "PCR " + std::to_string(pcr) + " (" + std::string(HashAlgName(bank)) + ")";
+}
+
+// "2026-11-28T09:40:00Z": findings carry text, and an auditor reads UTC.
+std::string FormatTime(TimePoint t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::array<char, 32> buf{};
+  size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(buf.data(), n);
+}
+
+// "0-7,10,12-23" for a set of PCR indices.
+std::string RangesText(const std::vector<uint32_t>& pcrs) {
+  std::string out;
+  for (size_t i = 0; i < pcrs.size();) {
+    size_t j = i;
+    while (j + 1 < pcrs.size() && pcrs[j + 1] == pcrs[j] + 1) ++j;
+    if (!out.empty()) out += ",";
+    out += std::to_string(pcrs[i]);
+    if (j > i) out += "-" + std::to_string(pcrs[j]);
+    i = j + 1;
+  }
+  return out.empty() ? "none" : out;
+}
+
+// core's replay.* ids as the verifier names them (appraisal.h): the log
+// name goes into the message instead of the id, so policies match one id for
+// every log.
+std::string LogFindingId(const std::string& replay_id) {
+  if (replay_id == "replay.pcr_mismatch") return "log.replay_mismatch";
+  if (replay_id == "replay.pcr_not_quoted") return "log.pcr_not_quoted";
+  if (replay_id == "replay.bank_not_in_log") return "log.bank_not_in_log";
+  // Ids core may add later keep their meaning under the log. prefix.
+  const size_t dot = replay_id.find('.');
+  return "log." + (dot == std::string::npos ? replay_id : replay_id.substr(dot + 1));
+}
+
+// The PCR value a log's replay starts from (replay.h): zero, except PCR 0's
+// last byte (the StartupLocality).
+Bytes InitialValue(HashAlg bank, uint32_t pcr, std::optional<uint8_t> startup_locality) {
+  Bytes v(DigestSize(bank), 0);
+  if (pcr == 0 && !v.empty()) v.back() = startup_locality.value_or(0);
+  return v;
+}
+
+bool HasErrorsIn(std::span<const Finding> findings) {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.severity == Severity::kError; });
+}
+
+// The outcome of parsing and replaying one log against the verified PCRs.
+struct LogCheck {
+  std::optional<eventlog::UnverifiedEventLog> log;    // when it parsed
+  std::optional<eventlog::VerifiedEvents> verified;   // when it was replayed
+  bool errors = false;                                // an error finding was added
+  std::set<uint32_t> covered;  // PCRs of interest whose quoted value the log explains
+};
+
+// Parses `bytes` and, when `pcrs` is set, replays the log into them, adding
+// findings (log.malformed, log.replay_mismatch, log.pcr_not_quoted,
+// log.bank_not_in_log) named after `log_name`.
+//
+// core's Replay says nothing about a quoted PCR the log never extends, so an
+// unlogged extend of such a PCR would go unnoticed. For each PCR in
+// `pcrs_of_interest` the log does not extend, the quoted value must still be
+// the replay's initial value in every bank the log records; otherwise that is
+// a log.replay_mismatch (expected = quoted, actual = initial value).
+LogCheck CheckLog(std::string_view log_name, const Bytes& bytes, const tpm::VerifiedPcrs* pcrs,
+                  std::span<const uint32_t> pcrs_of_interest, std::vector<Finding>& findings) {
+  LogCheck out;
+  const std::string prefix = std::string(log_name) + " log: ";
+  const size_t first_finding = findings.size();
+  Result<eventlog::UnverifiedEventLog> parsed =
+      eventlog::ParseEventLog(std::make_shared<const Bytes>(bytes));
+  if (!parsed) {
+    findings.push_back(
+        MakeFinding("log.malformed", Severity::kError, prefix + parsed.error().message()));
+    out.errors = true;
+    return out;
+  }
+  out.log = std::move(parsed).value();
+  if (pcrs == nullptr) return out;
+  const eventlog::UnverifiedEventLog& log = *out.log;
+
+  Result<eventlog::ReplayResult> replay = eventlog::Replay(log, *pcrs);
+  if (!replay) {
+    // Only an inconsistent digest size, which the parser never produces:
+    // still bad evidence, so a finding rather than an error.
+    findings.push_back(
+        MakeFinding("log.malformed", Severity::kError, prefix + replay.error().message()));
+    out.errors = true;
+    return out;
+  }
+  for (Finding& f : replay->findings) {
+    f.id = LogFindingId(f.id);
+    f.message = prefix + f.message;
+    findings.push_back(std::move(f));
+  }
+  out.verified = std::move(replay->verified);
+  const std::set<uint32_t>& verified_pcrs = out.verified->verified_pcrs();
+
+  for (uint32_t pcr : pcrs_of_interest) {
+    if (verified_pcrs.count(pcr) != 0) {
+      out.covered.insert(pcr);
+      continue;
+    }
+    bool extended = false;
+    for (const eventlog::Event& ev : log.EventsUnverifiedForDebug()) {
+      if (ev.pcr == pcr && ev.type != eventlog::kEvNoAction && !ev.digests.empty()) {
+        extended = true;
+        break;
+      }
+    }
+    if (extended) continue;  // Replay reported why it did not verify
+    bool compared = false;
+    bool ok = true;
+    for (HashAlg bank : log.banks()) {
+      if (!crypto::IsDigestSupported(bank)) continue;
+      const Bytes* quoted = pcrs->Get(bank, pcr);
+      if (quoted == nullptr) continue;  // not quoted: quote.pcrs_incomplete says so
+      compared = true;
+      Bytes initial = InitialValue(bank, pcr, log.startup_locality());
+      if (*quoted != initial) {
+        ok = false;
+        Finding f = MakeFinding("log.replay_mismatch", Severity::kError,
+                                prefix + PcrText(pcr, bank) +
+                                    " was extended, but the log records no event for it");
+        f.pcr = pcr;
+        f.bank = bank;
+        f.expected = HexEncode(*quoted);
+        f.actual = HexEncode(initial);
+        findings.push_back(std::move(f));
+      }
+    }
+    if (compared && ok) out.covered.insert(pcr);
+  }
+  out.errors = HasErrorsIn(std::span<const Finding>(findings).subspan(first_finding));
+  return out;
+}
+
+// The strongest digest of an event (longest; later banks win ties), for
+// findings that name one digest.
+const eventlog::EventDigest* StrongestDigest(const eventlog::Event& ev) {
+  const eventlog::EventDigest* best = nullptr;
+  for (const eventlog::EventDigest& d : ev.digests) {
+    if (best == nullptr || d.digest.size() >= best->digest.size()) best = &d;
+  }
+  return best;
+}
+
+// Whether `ref` describes `ev`: every bank both record agrees, and there is
+// at least one such bank. Requiring agreement in every common bank means a
+// SHA-1 match alone cannot vouch for an event whose SHA-256 differs.
+bool Describes(const ReferenceValue& ref, const eventlog::Event& ev) {
+  bool common = false;
+  for (const eventlog::EventDigest& d : ev.digests) {
+    auto it = ref.digests.find(d.alg);
+    if (it == ref.digests.end()) continue;
+    common = true;
+    if (!std::equal(it->second.begin(), it->second.end(), d.digest.begin(), d.digest.end())) {
+      return false;
+    }
+  }
+  return common;
+}
+
+// The platform reference value describing a verified event, or nullptr.
+const ReferenceValue* FindPlatformReference(const ReferenceSet& references,
+                                            const eventlog::Event& ev) {
+  for (const eventlog::EventDigest& d : ev.digests) {
+    const ReferenceValue* ref = references.Find(d.alg, d.digest);
+    if (ref == nullptr) continue;
+    if (ref->kind == ReferenceKind::kPlatform && Describes(*ref, ev)) return ref;
+    // The index keeps the first entry per digest; another kind may have
+    // claimed it first, so look for a platform entry with the same digest.
+    for (const ReferenceValue& v : references.values()) {
+      if (v.kind == ReferenceKind::kPlatform && Describes(v, ev)) return &v;
+    }
+  }
+  return nullptr;
+}
+
+std::string EventText(const eventlog::Event& ev) {
+  // The event type is not covered by the digest: for display only.
+  return "event " + std::to_string(ev.index) + " (PCR " + std::to_string(ev.pcr) + ", " +
+         eventlog::EventTypeName(ev.type) + ")";
+}
+
+// Summary of findings for an InvalidArgument message.
+std::string FindingsText(const std::vector<Finding>& findings) {
+  std::string out;
+  for (const Finding& f : findings) {
+    if (f.severity != Severity::kError) continue;
+    if (!out.empty()) out += "; ";
+    out += f.id + ": " + f.message;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<ReferenceValue>> ImportPlatformReferences(const protocol::Evidence& evidence,
+                                                             std::string_view name_prefix) {
+  if (!evidence.srtm_log) {
+    return InvalidArgumentError("import platform references: the evidence has no SRTM log");
+  }
+  Result<tpm::TpmPublic> ak = tpm::TpmPublic::DecodeTpm2b(evidence.ak_public);
+  if (!ak) {
+    return InvalidArgumentError("import platform references: ak_public: " + ak.error().message());
+  }
+  VOUCH_ASSIGN_OR_RETURN_CTX(
+      tpm::QuoteVerification quote,
+      tpm::VerifyQuote(*ak, {evidence.quote_attest, evidence.quote_signature, evidence.pcrs},
+                       evidence.nonce),
+      "import platform references");
+  if (!quote.verified) {
+    return InvalidArgumentError("import platform references: the quote does not verify: " +
+                                FindingsText(quote.findings));
+  }
+  std::vector<Finding> findings;
+  LogCheck srtm = CheckLog("SRTM", *evidence.srtm_log, &*quote.verified, kPlatformPcrs, findings);
+  if (srtm.errors) {
+    return InvalidArgumentError("import platform references: the SRTM log does not verify: " +
+                                FindingsText(findings));
+  }
+  std::vector<uint32_t> uncovered;
+  for (uint32_t pcr : kPlatformPcrs) {
+    if (srtm.covered.count(pcr) == 0) uncovered.push_back(pcr);
+  }
+  if (!uncovered.empty()) {
+    return InvalidArgumentError(
+        "import platform references: the quote does not verify the SRTM log on PCR " +
+        RangesText(uncovered) + " (not quoted)");
+  }
+
+  std::vector<ReferenceValue> out;
+  std::set<std::map<HashAlg, Bytes>> seen;
+  const std::string prefix = name_prefix.empty() ? "" : std::string(name_prefix) + " ";
+  for (const eventlog::Event& ev : srtm.verified->events()) {
+    if (ev.pcr > 7) continue;
+    std::map<HashAlg, Bytes> digests;
+    for (const eventlog::EventDigest& d : ev.digests) {
+      digests.emplace(d.alg, Bytes(d.digest.begin(), d.digest.end()));
+    }
+    if (digests.empty() || !seen.insert(digests).second) continue;
+    ReferenceValue v;
+    v.kind = ReferenceKind::kPlatform;
+    v.name = prefix + "PCR" + std::to_string(ev.pcr) + " event " + std::to_string(ev.index);
+    v.digests = std::move(digests);
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
+                                         const EnrolledHost& host,
+                                         const std::optional<IssuedNonce>& nonce,
+                                         const ReferenceSet& references, const HostPolicy& policy,
+                                         TimePoint now) {
+  AppraisalResult result;
+  result.appraised_at = now;
+  result.expires_at = now;
+  std::vector<Finding>& findings = result.findings;
+
+  // The enrolled AK is the verifier's own data: if it does not decode,
+  // nothing about this host can be evaluated.
+  Result<tpm::TpmPublic> enrolled_ak = tpm::TpmPublic::DecodeTpm2b(host.ak_public);
+  if (!enrolled_ak) {
+    return FailedPreconditionError("appraise host " + host.host_id +
+                                   ": enrolled AK does not decode: " +
+                                   enrolled_ak.error().message());
+  }
+
+  // 1. AK. The quote is verified with the enrolled AK whatever the evidence
+  // claims; this finding tells an auditor why that fails.
+  if (evidence.ak_public != host.ak_public) {
+    Finding f = MakeFinding("ak.not_enrolled", Severity::kError,
+                            "the evidence's AK is not the AK enrolled for this host (names)");
+    f.expected = HexEncode(enrolled_ak->name());
+    Result<tpm::TpmPublic> claimed = tpm::TpmPublic::DecodeTpm2b(evidence.ak_public);
+    f.actual = claimed ? HexEncode(claimed->name()) : "undecodable: " + claimed.error().message();
+    findings.push_back(std::move(f));
+  }
+
+  // 2. Nonce and quote.
+  if (!nonce) {
+    findings.push_back(MakeFinding("quote.nonce_unknown", Severity::kError,
+                                   "no nonce was issued for this submission"));
+  } else {
+    if (nonce->already_used) {
+      Finding f = MakeFinding("quote.nonce_reused", Severity::kError,
+                              "the nonce was already used by an earlier submission");
+      f.actual = HexEncode(nonce->nonce);
+      findings.push_back(std::move(f));
+    }
+    if (now >= nonce->expires_at) {
+      Finding f = MakeFinding("quote.nonce_expired", Severity::kError,
+                              "the evidence arrived after the nonce expired");
+      f.expected = "before " + FormatTime(nonce->expires_at);
+      f.actual = FormatTime(now);
+      findings.push_back(std::move(f));
+    }
+  }
+  // Without an issued nonce the quote is still checked (signature, digest)
+  // against the one it claims, so the report shows what else is wrong.
+  const Bytes& expected_nonce = nonce ? nonce->nonce : evidence.nonce;
+  VOUCH_ASSIGN_OR_RETURN_CTX(
+      tpm::QuoteVerification quote,
+      tpm::VerifyQuote(*enrolled_ak,
+                       {evidence.quote_attest, evidence.quote_signature, evidence.pcrs},
+                       expected_nonce),
+      "appraise host " + host.host_id);
+  const bool quote_nonce_reported =
+      std::any_of(quote.findings.begin(), quote.findings.end(),
+                  [](const Finding& f) { return f.id == "quote.nonce_mismatch"; });
+  findings.insert(findings.end(), quote.findings.begin(), quote.findings.end());
+  if (nonce && !quote_nonce_reported && !ConstantTimeEqual(evidence.nonce, nonce->nonce)) {
+    // The quote answers the issued nonce but the document names another:
+    // an inconsistent submission.
+    Finding f = MakeFinding("quote.nonce_mismatch", Severity::kError,
+                            "the evidence's nonce field is not the nonce issued");
+    f.expected = HexEncode(nonce->nonce);
+    f.actual = HexEncode(evidence.nonce);
+    findings.push_back(std::move(f));
+  }
+
+  // Completeness: PCRs 0-23 in every bank the evidence reports, one finding
+  // per bank (VerifyQuote's `required` would give one per PCR).
+  if (quote.attest && quote.attest->quote) {
+    std::map<HashAlg, std::set<uint32_t>> quoted;
+    for (const tpm::PcrSelection& s : quote.attest->quote->selection) {
+      quoted[s.bank].insert(s.pcrs.begin(), s.pcrs.end());
+    }
+    if (evidence.pcrs.banks().empty()) {
+      findings.push_back(MakeFinding("quote.pcrs_incomplete", Severity::kError,
+                                     "the evidence reports no PCR bank"));
+    }
+    for (const auto& [bank, values] : evidence.pcrs.banks()) {
+      std::vector<uint32_t> present;
+      std::vector<uint32_t> missing;
+      for (uint32_t pcr = 0; pcr < tpm::kNumPcrs; ++pcr) {
+        (quoted[bank].count(pcr) != 0 ? present : missing).push_back(pcr);
+      }
+      if (missing.empty()) continue;
+      Finding f = MakeFinding("quote.pcrs_incomplete", Severity::kError,
+                              "the quote does not cover PCR " + RangesText(missing) + " of the " +
+                                  std::string(HashAlgName(bank)) + " bank");
+      f.bank = bank;
+      f.expected = "0-23";
+      f.actual = RangesText(present);
+      findings.push_back(std::move(f));
+    }
+  }
+
+  // The quote is ours only if it verified with the enrolled AK over the
+  // issued, fresh nonce; only then do its PCRs and counters count.
+  const tpm::VerifiedPcrs* pcrs = quote.verified ? &*quote.verified : nullptr;
+  const bool quote_fresh = pcrs != nullptr && !HasErrors(findings);
+
+  // 3. clockInfo.
+  if (pcrs != nullptr && quote.attest) {
+    const tpm::ClockInfo& clock = quote.attest->clock_info;
+    if (quote_fresh) {
+      result.reset_count = clock.reset_count;
+      result.restart_count = clock.restart_count;
+    }
+    if (host.last_reset_count && clock.reset_count < *host.last_reset_count) {
+      Finding f = MakeFinding("clock.reset_count_decreased", Severity::kError,
+                              "the TPM's resetCount went back: rollback or replay of an old "
+                              "TPM state");
+      f.expected = ">= " + std::to_string(*host.last_reset_count);
+      f.actual = std::to_string(clock.reset_count);
+      findings.push_back(std::move(f));
+    } else if (host.last_reset_count && clock.reset_count > *host.last_reset_count) {
+      Finding f = MakeFinding("clock.reboot_detected", Severity::kInfo,
+                              "the TPM was reset (host rebooted) since the last accepted report");
+      f.expected = std::to_string(*host.last_reset_count);
+      f.actual = std::to_string(clock.reset_count);
+      findings.push_back(std::move(f));
+    } else if (host.last_restart_count && clock.restart_count < *host.last_restart_count &&
+               (!host.last_reset_count || clock.reset_count == *host.last_reset_count)) {
+      // restartCount restarts at 0 with every reset, so it only has to grow
+      // while resetCount stays.
+      Finding f = MakeFinding("clock.restart_count_decreased", Severity::kError,
+                              "the TPM's restartCount went back without a reset: rollback or "
+                              "replay of an old TPM state");
+      f.expected = ">= " + std::to_string(*host.last_restart_count);
+      f.actual = std::to_string(clock.restart_count);
+      findings.push_back(std::move(f));
+    }
+  }
+
+  // 4. Logs.
+  std::optional<LogCheck> srtm;
+  if (!evidence.srtm_log) {
+    findings.push_back(MakeFinding("log.srtm_missing", Severity::kWarning,
+                                   "the evidence has no firmware (SRTM) event log"));
+  } else {
+    srtm = CheckLog("SRTM", *evidence.srtm_log, pcrs, kPlatformPcrs, findings);
+  }
+  std::optional<LogCheck> drtm;
+  if (evidence.drtm_log) {
+    drtm = CheckLog("D-RTM", *evidence.drtm_log, pcrs, kDrtmPcrs, findings);
+  }
+  if (evidence.vm_log) {
+    findings.push_back(MakeFinding("log.vm_not_checked", Severity::kInfo,
+                                   "the VM measurement log is not appraised yet (issue 5)"));
+  }
+
+  // 5. Reference values: verified SRTM events on PCRs 0-7 only.
+  const bool have_platform_refs = references.HasKind(ReferenceKind::kPlatform);
+  if (srtm) {
+    if (srtm->errors) {
+      result.trust.platform = Trust::kUntrusted;
+    } else if (srtm->verified) {
+      bool all_pcrs = true;
+      for (uint32_t pcr : kPlatformPcrs) all_pcrs = all_pcrs && srtm->covered.count(pcr) != 0;
+      bool unknown_event = false;
+      std::set<std::string> matched(result.matched_references.begin(),
+                                    result.matched_references.end());
+      for (const eventlog::Event& ev : srtm->verified->events()) {
+        if (ev.pcr > 7 || !have_platform_refs) continue;
+        if (const ReferenceValue* ref = FindPlatformReference(references, ev)) {
+          if (matched.insert(ref->name).second) result.matched_references.push_back(ref->name);
+          continue;
+        }
+        unknown_event = true;
+        const eventlog::EventDigest* d = StrongestDigest(ev);
+        Finding f = MakeFinding("ref.unknown_platform_event", Severity::kError,
+                                "SRTM " + EventText(ev) +
+                                    ": digest is in no platform reference value");
+        f.pcr = ev.pcr;
+        f.event_index = ev.index;
+        if (d != nullptr) {
+          f.bank = d->alg;
+          f.actual = HexEncode(d->digest);
+        }
+        findings.push_back(std::move(f));
+      }
+      if (unknown_event) {
+        result.trust.platform = Trust::kUntrusted;
+      } else if (have_platform_refs && all_pcrs) {
+        result.trust.platform = Trust::kTrusted;
+      }
+    }
+  }
+
+  // Measured launch (D-RTM, PCR 17/18). Host facts are claims: an emulated
+  // launch is refused on the host's own word; a host claiming TXT falsely is
+  // caught when SINIT/tboot reference matching arrives (issue 5).
+  if (drtm) {
+    const bool replays = !drtm->errors && drtm->verified &&
+                         drtm->verified->verified_pcrs().count(kDrtmDetailsPcr) != 0 &&
+                         drtm->covered.size() == std::size(kDrtmPcrs);
+    if (drtm->errors) {
+      result.trust.measured_launch = Trust::kUntrusted;
+    } else if (replays) {
+      if (evidence.host.measured_launch == protocol::MeasuredLaunch::kEmulated) {
+        if (policy.allow_emulated_launch) {
+          result.trust.measured_launch = Trust::kTrusted;
+          findings.push_back(MakeFinding("launch.emulated", Severity::kInfo,
+                                         "the measured launch is the launcher's emulated D-RTM "
+                                         "(allowed by the host policy)"));
+        } else {
+          result.trust.measured_launch = Trust::kUntrusted;
+          Finding f = MakeFinding("launch.emulated_refused", Severity::kError,
+                                  "the measured launch is the launcher's emulated D-RTM, which "
+                                  "the host policy does not allow");
+          f.expected = "txt";
+          f.actual = std::string(protocol::MeasuredLaunchName(evidence.host.measured_launch));
+          findings.push_back(std::move(f));
+        }
+      } else {
+        result.trust.measured_launch = Trust::kTrusted;
+      }
+    } else if (policy.require_measured_launch && pcrs != nullptr) {
+      // Parsed, no error, but PCR 17/18 not verified (not quoted).
+      result.trust.measured_launch = Trust::kUntrusted;
+    }
+  } else {
+    std::string message = "no D-RTM (measured launch) log";
+    if (pcrs != nullptr) {
+      const Bytes* pcr17 = nullptr;
+      for (const auto& [bank, values] : pcrs->values().banks()) {
+        pcr17 = pcrs->Get(bank, kDrtmDetailsPcr);
+        if (pcr17 != nullptr) break;
+      }
+      if (pcr17 != nullptr) {
+        const bool reset = std::all_of(pcr17->begin(), pcr17->end(),
+                                       [](uint8_t b) { return b == 0xff; });
+        message += reset ? "; PCR 17 is at its reset value (no dynamic launch since the TPM reset)"
+                         : "; PCR 17 shows a dynamic launch, but its log was not sent";
+      }
+    }
+    Finding f = MakeFinding("launch.none",
+                            policy.require_measured_launch ? Severity::kError : Severity::kInfo,
+                            message + (policy.require_measured_launch
+                                           ? "; the host policy requires a measured launch"
+                                           : ""));
+    findings.push_back(std::move(f));
+    if (policy.require_measured_launch) result.trust.measured_launch = Trust::kUntrusted;
+  }
+
+  // 6. Verdict.
+  if (HasErrors(findings)) {
+    result.verdict = Verdict::kUntrusted;
+  } else if (result.trust.platform == Trust::kTrusted &&
+             (result.trust.measured_launch == Trust::kTrusted ||
+              !policy.require_measured_launch)) {
+    result.verdict = Verdict::kTrusted;
+    result.expires_at = now + policy.validity;
+  } else {
+    result.verdict = Verdict::kUnknown;
+  }
+  return result;
+}
+
+}  // namespace vouch::verifier

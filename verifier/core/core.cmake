@@ -1,0 +1,7 @@
+# vouch::verifier_core: the appraisal pipeline (appraisal.h): pure functions
+# over decoded evidence, the enrolled host, the issued nonce and the reference
+# values; no I/O, no clock, no store.
+vouch_add_library(NAME verifier_core
+  SRCS ${CMAKE_CURRENT_LIST_DIR}/appraisal.cc ${CMAKE_CURRENT_LIST_DIR}/reference_set.cc
+  HDRS ${CMAKE_CURRENT_LIST_DIR}/appraisal.h
+  DEPS vouch::base vouch::tpm_types vouch::crypto vouch::eventlog vouch::protocol)
