@@ -18,7 +18,6 @@
 
 #include "core/base/bytes.h"
 #include "core/base/logger.h"
-#include "core/crypto/make_credential.h"
 #include "core/crypto/random.h"
 #include "core/crypto/x509.h"
 #include "core/http/cpprest_http.h"
@@ -30,6 +29,7 @@
 #include "tests/testing/process.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/swtpm.h"
+#include "verifier/registrar/registrar.h"
 
 namespace vouch {
 namespace {
@@ -292,8 +292,9 @@ TEST_F(AgentE2eTest, ServeRefusesPlainHttpOffLoopback) {
   EXPECT_THAT(r->stderr_text, HasSubstr("tls"));
 }
 
-// The verifier's side of the protocol, as issue 4 will build it, reduced to
-// what this test needs.
+// The verifier's side of the protocol, reduced to what this test needs: the
+// real registrar (verifier/registrar) for enrollment, core's VerifyQuote for
+// evidence.
 class VerifierStandIn {
  public:
   // `trust_dir` holds the EK root CA; `intermediate` the CA that signs EK
@@ -347,55 +348,39 @@ class VerifierStandIn {
   http::Response Enroll(const http::Request& r) {
     Result<protocol::EnrollmentRequest> req = protocol::DecodeEnrollmentRequest(r.body);
     if (!req.has_value()) return http::ErrorResponse(req.error());
-    if (!req->ek_certificate.has_value()) {
-      return http::ErrorResponse(403, "permission_denied", "no EK certificate");
-    }
     Result<crypto::CaStore> store = crypto::CaStore::LoadDirectory(trust_dir_);
-    Result<crypto::Certificate> cert = crypto::Certificate::FromDer(*req->ek_certificate);
-    if (!store.has_value() || !cert.has_value()) {
-      return http::ErrorResponse(500, "internal", "CA or certificate");
-    }
     std::ifstream in(intermediate_);
     std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     Result<std::vector<crypto::Certificate>> intermediates = crypto::Certificate::AllFromPem(pem);
-    if (!intermediates.has_value()) return http::ErrorResponse(500, "internal", "intermediate");
-    Status chain =
-        crypto::VerifyChain(*cert, *intermediates, *store, std::chrono::system_clock::now());
-    if (!chain.ok()) return http::ErrorResponse(chain);
-    Result<tpm::TpmPublic> ek = tpm::TpmPublic::DecodeTpm2b(req->ek_public);
-    Result<tpm::TpmPublic> ak = tpm::TpmPublic::DecodeTpm2b(req->ak_public);
-    if (!ek.has_value() || !ak.has_value())
-      return http::ErrorResponse(400, "invalid_argument", "keys");
-    secret_ = Bytes(32);
+    if (!store.has_value() || !intermediates.has_value()) {
+      return http::ErrorResponse(500, "internal", "CA files");
+    }
+    verifier::RegistrarOptions options;
+    options.ek_cas = &*store;
+    options.intermediates = *intermediates;
     crypto::OpenSslRandom random;
-    if (!random.Fill(secret_).ok()) return http::ErrorResponse(500, "internal", "random");
-    Result<crypto::MadeCredential> made =
-        crypto::MakeCredential(ek->key(), ek->name_alg(), ak->name(), secret_, random);
-    if (!made.has_value()) return http::ErrorResponse(made.error());
-    ak_public_ = req->ak_public;
-    ak_name_ = ak->name();
-    protocol::EnrollmentChallenge c;
-    c.enrollment_id = "e-1";
-    c.credential_blob = made->credential_blob;
-    c.encrypted_secret = made->encrypted_secret;
-    c.expires_at = "2030-01-01T00:00:00Z";
-    return http::JsonResponse(*protocol::EncodeEnrollmentChallenge(c), 201);
+    Result<verifier::StartedEnrollment> started =
+        verifier::StartEnrollment(*req, "e-1", options, random, std::chrono::system_clock::now());
+    if (!started.has_value()) return http::ErrorResponse(started.error());
+    record_ = started->record;
+    return http::JsonResponse(*protocol::EncodeEnrollmentChallenge(started->challenge), 201);
   }
 
   http::Response Activate(const http::Request& r) {
     Result<protocol::ActivationRequest> req = protocol::DecodeActivationRequest(r.body);
     if (!req.has_value()) return http::ErrorResponse(req.error());
-    Result<Bytes> expected = protocol::ComputeActivationProof(secret_, "e-1", ak_name_);
-    if (!expected.has_value() || !ConstantTimeEqual(*expected, req->proof)) {
-      return http::ErrorResponse(403, "permission_denied", "proof of possession failed");
-    }
+    Status done = verifier::CompleteEnrollment(record_, *req, std::chrono::system_clock::now());
+    if (!done.ok()) return http::ErrorResponse(done);
+    record_.host_id = "h-1";
+    ak_public_ = record_.ak_public;
     enrolled_ = true;
     return http::JsonResponse(*protocol::EncodeActivationResult({"h-1"}));
   }
 
   std::mutex mu_;
   fs::path trust_dir_, intermediate_;
-  Bytes secret_, ak_public_, ak_name_, nonce_, last_pcr15_;
+  verifier::EnrollmentRecord record_;
+  Bytes ak_public_, nonce_, last_pcr15_;
   bool enrolled_ = false;
   int challenges_ = 0;
   int accepted_ = 0;
