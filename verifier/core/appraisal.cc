@@ -91,9 +91,9 @@ bool HasErrorsIn(std::span<const Finding> findings) {
 
 // The outcome of parsing and replaying one log against the verified PCRs.
 struct LogCheck {
-  std::optional<eventlog::UnverifiedEventLog> log;    // when it parsed
-  std::optional<eventlog::VerifiedEvents> verified;   // when it was replayed
-  bool errors = false;                                // an error finding was added
+  std::optional<eventlog::UnverifiedEventLog> log;   // when it parsed
+  std::optional<eventlog::VerifiedEvents> verified;  // when it was replayed
+  bool errors = false;                               // an error finding was added
   std::set<uint32_t> covered;  // PCRs of interest whose quoted value the log explains
 };
 
@@ -163,9 +163,9 @@ LogCheck CheckLog(std::string_view log_name, const Bytes& bytes, const tpm::Veri
       Bytes initial = InitialValue(bank, pcr, log.startup_locality());
       if (*quoted != initial) {
         ok = false;
-        Finding f = MakeFinding("log.replay_mismatch", Severity::kError,
-                                prefix + PcrText(pcr, bank) +
-                                    " was extended, but the log records no event for it");
+        Finding f = MakeFinding(
+            "log.replay_mismatch", Severity::kError,
+            prefix + PcrText(pcr, bank) + " was extended, but the log records no event for it");
         f.pcr = pcr;
         f.bank = bank;
         f.expected = HexEncode(*quoted);
@@ -307,9 +307,9 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
   // nothing about this host can be evaluated.
   Result<tpm::TpmPublic> enrolled_ak = tpm::TpmPublic::DecodeTpm2b(host.ak_public);
   if (!enrolled_ak) {
-    return FailedPreconditionError("appraise host " + host.host_id +
-                                   ": enrolled AK does not decode: " +
-                                   enrolled_ak.error().message());
+    return FailedPreconditionError(
+        "appraise host " + host.host_id +
+        ": enrolled AK does not decode: " + enrolled_ak.error().message());
   }
 
   // 1. AK. The quote is verified with the enrolled AK whatever the evidence
@@ -467,9 +467,9 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
         }
         unknown_event = true;
         const eventlog::EventDigest* d = StrongestDigest(ev);
-        Finding f = MakeFinding("ref.unknown_platform_event", Severity::kError,
-                                "SRTM " + EventText(ev) +
-                                    ": digest is in no platform reference value");
+        Finding f =
+            MakeFinding("ref.unknown_platform_event", Severity::kError,
+                        "SRTM " + EventText(ev) + ": digest is in no platform reference value");
         f.pcr = ev.pcr;
         f.event_index = ev.index;
         if (d != nullptr) {
@@ -493,9 +493,7 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
     const bool replays = !drtm->errors && drtm->verified &&
                          drtm->verified->verified_pcrs().count(kDrtmDetailsPcr) != 0 &&
                          drtm->covered.size() == std::size(kDrtmPcrs);
-    if (drtm->errors) {
-      result.trust.measured_launch = Trust::kUntrusted;
-    } else if (replays) {
+    if (replays) {
       if (evidence.host.measured_launch == protocol::MeasuredLaunch::kEmulated) {
         if (policy.allow_emulated_launch) {
           result.trust.measured_launch = Trust::kTrusted;
@@ -514,8 +512,9 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
       } else {
         result.trust.measured_launch = Trust::kTrusted;
       }
-    } else if (policy.require_measured_launch && pcrs != nullptr) {
-      // Parsed, no error, but PCR 17/18 not verified (not quoted).
+    } else if (drtm->errors || (policy.require_measured_launch && pcrs != nullptr)) {
+      // A log that does not replay is tampering; one that replays without
+      // verifying PCR 17/18 (not quoted) cannot meet a requirement.
       result.trust.measured_launch = Trust::kUntrusted;
     }
   } else {
@@ -527,17 +526,16 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
         if (pcr17 != nullptr) break;
       }
       if (pcr17 != nullptr) {
-        const bool reset = std::all_of(pcr17->begin(), pcr17->end(),
-                                       [](uint8_t b) { return b == 0xff; });
+        const bool reset =
+            std::all_of(pcr17->begin(), pcr17->end(), [](uint8_t b) { return b == 0xff; });
         message += reset ? "; PCR 17 is at its reset value (no dynamic launch since the TPM reset)"
                          : "; PCR 17 shows a dynamic launch, but its log was not sent";
       }
     }
-    Finding f = MakeFinding("launch.none",
-                            policy.require_measured_launch ? Severity::kError : Severity::kInfo,
-                            message + (policy.require_measured_launch
-                                           ? "; the host policy requires a measured launch"
-                                           : ""));
+    Finding f = MakeFinding(
+        "launch.none", policy.require_measured_launch ? Severity::kError : Severity::kInfo,
+        message +
+            (policy.require_measured_launch ? "; the host policy requires a measured launch" : ""));
     findings.push_back(std::move(f));
     if (policy.require_measured_launch) result.trust.measured_launch = Trust::kUntrusted;
   }
@@ -546,8 +544,7 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
   if (HasErrors(findings)) {
     result.verdict = Verdict::kUntrusted;
   } else if (result.trust.platform == Trust::kTrusted &&
-             (result.trust.measured_launch == Trust::kTrusted ||
-              !policy.require_measured_launch)) {
+             (result.trust.measured_launch == Trust::kTrusted || !policy.require_measured_launch)) {
     result.verdict = Verdict::kTrusted;
     result.expires_at = now + policy.validity;
   } else {

@@ -88,8 +88,11 @@ class ReferenceSet {
 // the SRTM log on PCRs 0-7 whose replay verifies against the evidence's own
 // quote (so the imported values are exactly what that TPM measured).
 // `name_prefix` names the entries ("golden-host-1 PCR4 event 12").
-// InvalidArgument when the evidence has no SRTM log or its quote/replay does
-// not verify (findings in the message).
+// InvalidArgument when the evidence has no SRTM log, its AK does not decode,
+// or its quote (with its own AK and nonce) or the log's replay does not
+// verify, including PCRs 0-7 not all verified (findings in the message).
+// Entries carry every bank the event records; events with the same digests
+// give one entry. Thread-safe (pure function).
 Result<std::vector<ReferenceValue>> ImportPlatformReferences(const protocol::Evidence& evidence,
                                                              std::string_view name_prefix);
 
@@ -137,15 +140,22 @@ struct AppraisalResult {
   //   log.malformed              a log does not parse
   //   log.replay_mismatch        a log does not replay to the quoted PCRs
   //                              (pcr, bank, expected = quoted, actual =
-  //                              replayed; message names the log)
+  //                              replayed; message names the log); also a
+  //                              quoted PCR 0-7 (SRTM) or 17/18 (D-RTM) that
+  //                              the log never extends but that is not at
+  //                              its initial value (an unlogged extend)
   //   log.pcr_not_quoted         (warning) from core's replay
+  //   log.bank_not_in_log        (info) the quote has a bank the log lacks
   //   log.vm_not_checked         (info) VM log format arrives with issue 5
   //   ref.unknown_platform_event a verified SRTM event on PCRs 0-7 whose
   //                              digest is in no platform reference value
   //                              (pcr, bank, event_index, actual = digest)
   //   launch.none / launch.emulated_refused / launch.emulated (info)
   std::vector<Finding> findings;
-  // Counters from the verified quote (for the store's next EnrolledHost).
+  // Counters from the verified quote (for the store's next EnrolledHost):
+  // set only when the quote verified with the enrolled AK over the issued,
+  // unused, unexpired nonce with complete PCRs (whatever the later steps
+  // found), so a replayed or foreign quote never moves them.
   std::optional<uint32_t> reset_count;
   std::optional<uint32_t> restart_count;
   TimePoint appraised_at;
@@ -156,7 +166,8 @@ struct AppraisalResult {
 
 // Runs the pipeline:
 // 1. AK: evidence.ak_public must equal host.ak_public.
-// 2. Nonce: issued, unused, not expired at `now`, equal to the evidence's;
+// 2. Nonce: issued, unused, not expired at `now` (expired when now >=
+//    expires_at), equal to the evidence's;
 //    quote verified with core's VerifyQuote against the ENROLLED AK,
 //    requiring PCRs 0-23 in every bank the evidence reports.
 // 3. clockInfo vs. the host's last counters.
@@ -170,7 +181,9 @@ struct AppraisalResult {
 // 6. Verdict: untrusted on any error finding; trusted when platform is
 //    trusted and (measured launch trusted or not required); else unknown.
 // Status errors only for internal failures (never for bad evidence: that
-// gives findings).
+// gives findings): FailedPrecondition when host.ak_public does not decode or
+// has no signing scheme. docs/appraisal.md lists every finding with its
+// fields. Thread-safe (pure function).
 Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
                                          const EnrolledHost& host,
                                          const std::optional<IssuedNonce>& nonce,

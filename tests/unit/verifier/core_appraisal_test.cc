@@ -29,14 +29,15 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::Contains;
+using testing::FakeTpmDevice;
 using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::FakeTpmDevice;
 
-// A crypto-agile sha1+sha256 firmware log of a physical PC (StartupLocality
-// 0), and the TCG-format D-RTM log of a real TXT/tboot boot (PCR 17/18).
+// A crypto-agile sha1+sha256 firmware log of a physical PC (no
+// StartupLocality event: locality 0), and the TCG-format D-RTM log of a real
+// TXT/tboot boot (PCR 17/18).
 constexpr char kSrtmFixture[] = "tpm2tss__binary_measurements_pc_client.bin";
 constexpr char kDrtmFixture[] = "isecl__txt_heap_info.eventlog.bin";
 
@@ -334,8 +335,8 @@ TEST_F(AppraisalTest, AlteredLogEventIsReplayMismatch) {
 TEST_F(AppraisalTest, UnloggedExtendIsReplayMismatch) {
   protocol::Evidence golden = Collect();
   ReferenceSet refs = Golden(golden);
-  ASSERT_OK(tpm_.ExtendPcr(
-      5, {{HashAlg::kSha1, Bytes(20, 0xab)}, {HashAlg::kSha256, Bytes(32, 0xab)}}));
+  ASSERT_OK(
+      tpm_.ExtendPcr(5, {{HashAlg::kSha1, Bytes(20, 0xab)}, {HashAlg::kSha256, Bytes(32, 0xab)}}));
   AppraisalResult r = Appraise(Collect(), refs);
   EXPECT_EQ(r.verdict, Verdict::kUntrusted);
   const Finding* f = FindingWithId(r, "log.replay_mismatch");
