@@ -8,12 +8,14 @@
 #ifndef VOUCH_VERIFIER_CORE_APPRAISAL_H_
 #define VOUCH_VERIFIER_CORE_APPRAISAL_H_
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/base/bytes.h"
@@ -80,7 +82,18 @@ class ReferenceSet {
 
  private:
   std::vector<ReferenceValue> values_;
-  std::map<std::pair<HashAlg, Bytes>, size_t> index_;
+  // Orders (bank, digest) keys and compares them with (bank, ByteView)
+  // lookups, so Find allocates nothing (it runs once per verified event).
+  struct DigestKeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return std::lexicographical_compare(a.second.begin(), a.second.end(), b.second.begin(),
+                                          b.second.end());
+    }
+  };
+  std::map<std::pair<HashAlg, Bytes>, size_t, DigestKeyLess> index_;
 };
 
 // Builds a `platform` reference set from a known-good host's evidence (the

@@ -66,7 +66,7 @@ void ReferenceSet::Add(ReferenceValue value) {
 }
 
 const ReferenceValue* ReferenceSet::Find(HashAlg bank, ByteView digest) const {
-  auto it = index_.find(std::make_pair(bank, Bytes(digest.begin(), digest.end())));
+  auto it = index_.find(std::make_pair(bank, digest));
   return it == index_.end() ? nullptr : &values_[it->second];
 }
 

@@ -344,18 +344,97 @@ TEST_F(AppraisalTest, UnloggedExtendIsReplayMismatch) {
   EXPECT_EQ(f->pcr, 5u);
 }
 
-TEST_F(AppraisalTest, TruncatedLogIsMalformedOrMismatch) {
+// Byte offset of the header of the first event on `pcr`.
+std::optional<size_t> EventOffset(const Bytes& log, uint32_t pcr) {
+  Result<eventlog::UnverifiedEventLog> parsed = eventlog::ParseEventLog(log);
+  if (!parsed) return std::nullopt;
+  for (const eventlog::Event& ev : parsed->EventsUnverifiedForDebug()) {
+    if (ev.pcr == pcr && ev.type != eventlog::kEvNoAction) return ev.offset;
+  }
+  return std::nullopt;
+}
+
+TEST_F(AppraisalTest, LogTruncatedAtAnEventIsReplayMismatch) {
   protocol::Evidence ev = Collect();
   ReferenceSet refs = Golden(ev);
-  ev.srtm_log->resize(ev.srtm_log->size() / 2);
+  // Cut before the first PCR 4 event: the log still parses, but PCR 4 and
+  // every PCR extended after it no longer replay to the quote.
+  std::optional<size_t> offset = EventOffset(*ev.srtm_log, 4);
+  ASSERT_TRUE(offset.has_value());
+  ev.srtm_log->resize(*offset);
   AppraisalResult r = Appraise(ev, refs);
   EXPECT_EQ(r.verdict, Verdict::kUntrusted);
   EXPECT_EQ(r.trust.platform, Trust::kUntrusted);
-  std::vector<std::string> ids = Ids(r);
-  EXPECT_TRUE(std::count(ids.begin(), ids.end(), "log.malformed") +
-                  std::count(ids.begin(), ids.end(), "log.replay_mismatch") >
-              0)
-      << ::testing::PrintToString(ids);
+  const Finding* f = FindingWithId(r, "log.replay_mismatch");
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(f->pcr.has_value());
+  EXPECT_TRUE(f->bank.has_value());
+  EXPECT_FALSE(f->expected.empty());
+  EXPECT_FALSE(f->actual.empty());
+  EXPECT_THAT(Ids(r), Not(Contains("log.malformed")));
+}
+
+TEST_F(AppraisalTest, LogTruncatedInsideAnEventIsMalformed) {
+  protocol::Evidence ev = Collect();
+  ReferenceSet refs = Golden(ev);
+  std::optional<size_t> offset = EventOffset(*ev.srtm_log, 4);
+  ASSERT_TRUE(offset.has_value());
+  ev.srtm_log->resize(*offset + 10);  // inside the event header
+  AppraisalResult r = Appraise(ev, refs);
+  EXPECT_EQ(r.verdict, Verdict::kUntrusted);
+  EXPECT_EQ(r.trust.platform, Trust::kUntrusted);
+  const Finding* f = FindingWithId(r, "log.malformed");
+  ASSERT_NE(f, nullptr);
+  EXPECT_THAT(f->message, HasSubstr("SRTM log: "));
+}
+
+TEST_F(AppraisalTest, EvidenceThroughItsJsonDocumentIsTrusted) {
+  ASSERT_NO_FATAL_FAILURE(AddDrtm());
+  protocol::Evidence ev = Collect();
+  ReferenceSet refs = Golden(ev);
+  ASSERT_OK_AND_ASSIGN(std::string json, protocol::EncodeEvidence(ev));
+  ASSERT_OK_AND_ASSIGN(protocol::Evidence decoded, protocol::DecodeEvidence(json));
+  AppraisalResult r = Appraise(decoded, refs);
+  EXPECT_EQ(r.verdict, Verdict::kTrusted) << ::testing::PrintToString(Problems(r));
+  EXPECT_EQ(r.trust.platform, Trust::kTrusted);
+  EXPECT_EQ(r.trust.measured_launch, Trust::kTrusted);
+}
+
+TEST_F(AppraisalTest, QuotedBankMissingFromTheLogIsInfo) {
+  FakeTpmDevice tpm({HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384});
+  ASSERT_OK_AND_ASSIGN(tpm_device::TpmObject ak, tpm.CreateLoadedAk());
+  ASSERT_OK_AND_ASSIGN(eventlog::UnverifiedEventLog parsed, eventlog::ParseEventLog(srtm_));
+  ASSERT_OK_AND_ASSIGN(tpm::PcrValues values, eventlog::ComputePcrs(parsed));
+  for (const auto& [bank, pcrs] : values.banks()) {
+    for (const auto& [pcr, value] : pcrs) tpm.SetPcrForTest(bank, pcr, value);
+  }
+  agent::EvidenceCollector collector(tpm, ak, logs_, facts_);
+  ASSERT_OK_AND_ASSIGN(protocol::Evidence ev, collector.Collect(nonce_, {}));
+  host_.ak_public = ak.public_area();
+  AppraisalResult r = Appraise(ev, Golden(ev));
+  EXPECT_EQ(r.verdict, Verdict::kTrusted) << ::testing::PrintToString(Problems(r));
+  const Finding* f = FindingWithId(r, "log.bank_not_in_log");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->severity, Severity::kInfo);
+  EXPECT_EQ(f->bank, HashAlg::kSha384);
+}
+
+TEST_F(AppraisalTest, PlatformEntryIsFoundWhenAnotherKindHasTheSameDigest) {
+  protocol::Evidence ev = Collect();
+  ASSERT_OK_AND_ASSIGN(std::vector<ReferenceValue> values, ImportPlatformReferences(ev, "g"));
+  ReferenceSet refs;
+  // Indexed first under the same digests, as a kernel.
+  for (ReferenceValue v : values) {
+    v.kind = ReferenceKind::kKernel;
+    v.name = "kernel " + v.name;
+    refs.Add(std::move(v));
+  }
+  for (ReferenceValue& v : values) refs.Add(std::move(v));
+  AppraisalResult r = Appraise(ev, refs);
+  EXPECT_EQ(r.verdict, Verdict::kTrusted) << ::testing::PrintToString(Problems(r));
+  for (const std::string& name : r.matched_references) {
+    EXPECT_THAT(name, Not(HasSubstr("kernel"))) << name;
+  }
 }
 
 TEST_F(AppraisalTest, MissingSrtmLogIsAWarningAndPlatformUnknown) {
