@@ -12,9 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -43,7 +45,7 @@ class SqliteStoreDurabilityTest : public StoreTestBase {};
   ReportRecord r = MakeReport("host-1", "trusted");
   r.report_json = std::string(2000, 'x');
   for (int64_t i = 0;; ++i) {
-    r.appraised_at = T(round * 1'000'000 + i);
+    r.appraised_at = T(int64_t{round} * 1'000'000 + i);
     r.verdict = i % 2 == 0 ? "trusted" : "untrusted";
     r.reset_count = static_cast<uint32_t>(i);
     Result<int64_t> id = (*store)->AddReport(r);
@@ -185,6 +187,7 @@ TEST_F(SqliteStoreDurabilityTest, AddReportRateWithSynchronousFull) {
   constexpr int kThreads = 8;
   const Clock::time_point start8 = Clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
@@ -199,12 +202,13 @@ TEST_F(SqliteStoreDurabilityTest, AddReportRateWithSynchronousFull) {
     t.join();
   }
   const double seconds8 = std::chrono::duration<double>(Clock::now() - start8).count();
+  const int reports8 = kReports / kThreads * kThreads;
   EXPECT_EQ(failures.load(), 0);
   std::printf(
       "AddReport (4 KiB report, WAL, synchronous=FULL, %s): %.0f/s from 1 thread "
       "(%.2f ms each), %.0f/s from %d threads\n",
-      dir().c_str(), kReports / seconds, 1000.0 * seconds / kReports,
-      (kReports / kThreads * kThreads) / seconds8, kThreads);
+      dir().c_str(), kReports / seconds, 1000.0 * seconds / kReports, reports8 / seconds8,
+      kThreads);
   RecordProperty("add_report_per_second", static_cast<int>(kReports / seconds));
 }
 

@@ -3,11 +3,11 @@
 // migrations and refusal of foreign or newer files. Each test works in its
 // own temporary directory; no servers.
 #include <sqlite3.h>
-#include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <filesystem>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -23,7 +23,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using ::vouch::testing::IsOk;
 using ::vouch::testing::StatusIs;
 
 // Runs one SQL statement on the file with the plain sqlite3 API, to tamper
@@ -279,6 +278,7 @@ void RaceTakeNonce(const std::vector<Store*>& stores, int* winners, int* errors)
   std::atomic<int> won{0};
   std::atomic<int> failed{0};
   std::vector<std::thread> threads;
+  threads.reserve(stores.size());
   const Bytes nonce = ToBytes("race-nonce");
   for (Store* s : stores) {
     threads.emplace_back([&, s] {
