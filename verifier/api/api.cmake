@@ -1,0 +1,7 @@
+# vouch::verifier_api: the REST API handlers (plain functions over core/http).
+vouch_add_library(NAME verifier_api
+  SRCS ${CMAKE_CURRENT_LIST_DIR}/api.cc
+  HDRS ${CMAKE_CURRENT_LIST_DIR}/api.h
+  DEPS vouch::verifier_core vouch::verifier_registrar vouch::verifier_store vouch::http
+       vouch::protocol vouch::crypto
+  PRIVATE_DEPS nlohmann_json::nlohmann_json)
