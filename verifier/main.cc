@@ -123,7 +123,7 @@ int Run(int argc, char** argv) {
   vouch::http::ServerOptions server_options;
   server_options.address = f.listen;
   server_options.port = f.port;
-  server_options.max_body_bytes = 48 * 1024 * 1024;  // evidence with full logs
+  server_options.max_body_bytes = size_t{48} * 1024 * 1024;  // evidence with full logs
   if (!f.tls_certificate.empty()) {
     vouch::http::TlsServerOptions tls;
     tls.certificate_chain_file = f.tls_certificate;
