@@ -9,7 +9,10 @@
 #   3. the host agent on that TPM: creates its attestation key, answers a
 #      challenge with an evidence document (quote + PCRs + event log) that
 #      vouch-policy verifies, and serves evidence over HTTPS (pull mode),
-#      refusing a malformed request.
+#      refusing a malformed request;
+#   4. the verifier (embedded SQLite store): the agent enrolls (EK certificate
+#      chain, MakeCredential/ActivateCredential), pushes evidence, and the
+#      verifier appraises it; a replayed submission is untrusted.
 # Later issues add sections (enrollment, attestation, placement) to SECTIONS.
 #
 # Usage: scripts/demo.sh [--no-build]   (--no-build: use the existing build)
@@ -24,8 +27,9 @@ export VOUCH_BUILD_DIR=$build_dir
 fixtures=${VOUCH_FIXTURES_DIR:-$(cd "$repo/.." && pwd)/shared/fixtures}
 vouch_policy=$build_dir/policy/cli/vouch-policy
 vouch_agent=$build_dir/agent/vouch-agent
+vouch_verifier=$build_dir/verifier/vouch-verifier
 
-SECTIONS=(section_eventlog_replay section_swtpm_quote section_agent)
+SECTIONS=(section_eventlog_replay section_swtpm_quote section_agent section_verifier)
 
 # --- output helpers ----------------------------------------------------------
 
@@ -42,8 +46,13 @@ die() {
 work=""
 swtpm_pid=""
 agent_pid=""
+verifier_pid=""
 
 cleanup() {
+  if [[ -n "$verifier_pid" ]] && kill -0 "$verifier_pid" 2>/dev/null; then
+    kill "$verifier_pid" 2>/dev/null || true
+    wait "$verifier_pid" 2>/dev/null || true
+  fi
   if [[ -n "$agent_pid" ]] && kill -0 "$agent_pid" 2>/dev/null; then
     kill "$agent_pid" 2>/dev/null || true
     wait "$agent_pid" 2>/dev/null || true
@@ -292,6 +301,67 @@ CONF
   wait "$agent_pid" || die "vouch-agent serve did not stop cleanly"
   agent_pid=""
   step "SIGTERM: vouch-agent stopped cleanly"
+}
+
+section_verifier() {
+  header "4. The verifier: enrollment and appraisal (SQLite store)"
+  [[ -n "$swtpm_pid" ]] || die "section 4 needs the swtpm of section 2"
+  mkdir -p "$work/ek-roots"
+  cp "$work/ca/swtpm-localca-rootca-cert.pem" "$work/ek-roots/"
+  "$vouch_verifier" --port 0 --db "$work/verifier.db" --ek-ca-dir "$work/ek-roots" \
+    --ek-intermediates "$work/ca/issuercert.pem" 2>"$work/verifier.log" &
+  verifier_pid=$!
+  local url=""
+  for _ in $(seq 200); do
+    url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/verifier.log" 2>/dev/null || true)
+    [[ -n "$url" ]] && break
+    kill -0 "$verifier_pid" 2>/dev/null || { indent <"$work/verifier.log"; die "vouch-verifier exited"; }
+    sleep 0.05
+  done
+  [[ -n "$url" ]] || die "vouch-verifier did not start"
+  step "vouch-verifier: pid $verifier_pid, $url, store $work/verifier.db"
+  step "trusted EK root: this run's swtpm CA (the TPM vendor's CA on real hosts)"
+
+  # The agent of section 3, without the borrowed firmware log.
+  local agent=("$vouch_agent" --tcti "$TPM2TOOLS_TCTI" --state-dir "$work/agent-state")
+  printf 'srtm_log =\nlabel.region = demo-1\n' >"$work/agent-push.conf"
+  agent+=(--config "$work/agent-push.conf")
+  step "vouch-agent enroll --verifier $url"
+  local enrolled host_id
+  enrolled=$("${agent[@]}" enroll --verifier "$url" 2>/dev/null) || die "enrollment failed"
+  printf '%s\n' "$enrolled" | indent
+  host_id=$(printf '%s\n' "$enrolled" | sed -n 's/.*"host_id": "\(h-[0-9a-f]*\)".*/\1/p')
+  step "EK certificate chained to the trusted root; the TPM proved it holds EK and AK" \
+    "(ActivateCredential); host $host_id enrolled"
+
+  step "vouch-agent push --once (challenge -> quote over PCRs 0-23 -> appraisal)"
+  local report
+  report=$("${agent[@]}" push --once 2>/dev/null) || die "push failed"
+  printf '%s\n' "$report" | sed 's/,"/,\n"/g' | grep -E '^"(verdict|trust)|"id"' | indent
+  [[ "$report" == *'"verdict":"unknown"'* ]] || die "unexpected verdict: $report"
+  step "quote, nonce and PCR digest verified against the enrolled AK; verdict unknown" \
+    "because no reference values are loaded yet (whitelists come with the next increment)"
+
+  step "an attacker replays a captured submission:"
+  local challenge nonce replay
+  challenge=$(curl -sS -X POST -H 'content-type: application/json' -d '{}' \
+    "$url/v1/hosts/$host_id/challenges") || die "challenge failed"
+  nonce=$(printf '%s' "$challenge" | sed -n 's/.*"nonce":"\([0-9a-f]*\)".*/\1/p')
+  "${agent[@]}" quote --nonce "$nonce" --out "$work/captured.json" 2>/dev/null ||
+    die "quote failed"
+  curl -sS -H 'content-type: application/json' --data-binary "@$work/captured.json" \
+    "$url/v1/hosts/$host_id/evidence" -o /dev/null || die "evidence failed"
+  replay=$(curl -sS -H 'content-type: application/json' --data-binary "@$work/captured.json" \
+    "$url/v1/hosts/$host_id/evidence") || die "evidence failed"
+  printf '%s\n' "$replay" | sed 's/,"/,\n"/g' | grep -E '^"verdict"|nonce_reused' | indent
+  [[ "$replay" == *'"verdict":"untrusted"'* && "$replay" == *quote.nonce_reused* ]] ||
+    die "a replayed submission was not refused: $replay"
+  step "untrusted: quote.nonce_reused (every nonce is single use)"
+  step "GET $url/v1/hosts -> $(curl -sS "$url/v1/hosts" | grep -o '"verdict":"[a-z]*"' | head -1)"
+  kill -TERM "$verifier_pid"
+  wait "$verifier_pid" || die "vouch-verifier did not stop cleanly"
+  verifier_pid=""
+  step "SIGTERM: vouch-verifier stopped; hosts and reports stay in $work/verifier.db"
 }
 
 # --- main --------------------------------------------------------------------
