@@ -491,6 +491,28 @@ TEST_F(SqliteStoreTest, MissingDirectoryIsUnavailable) {
   EXPECT_THAT(OpenSqliteStore(""), StatusIs(Code::kInvalidArgument));
 }
 
+TEST_F(SqliteStoreTest, WriteBlockedPastTheBusyTimeoutIsUnavailableAndWritesNothing) {
+  ASSERT_OK_AND_ASSIGN(auto store, Open());
+  ASSERT_NO_FATAL_FAILURE(AddHost(*store, "host-1"));
+  // Another process's writer holds the lock for longer than the 5 s busy
+  // timeout.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_THAT(store->AddReport(MakeReport("host-1", "trusted")),
+              StatusIs(Code::kUnavailable, HasSubstr("add report")));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+  // Reads still work while the other writer holds the lock (WAL).
+  ASSERT_OK_AND_ASSIGN(HostRecord h, store->GetHost("host-1"));
+  EXPECT_EQ(h.verdict, "unknown");
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  ASSERT_OK_AND_ASSIGN(auto latest, store->LatestReport("host-1"));
+  EXPECT_FALSE(latest.has_value());
+  EXPECT_OK(store->AddReport(MakeReport("host-1", "trusted")).status());
+}
+
 TEST_F(SqliteStoreTest, TimesKeepMicrosecondsIncludingBeforeTheEpoch) {
   ASSERT_OK_AND_ASSIGN(auto store, Open());
   HostRecord h = MakeHost("host-1", "ak-1");
