@@ -23,6 +23,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::vouch::testing::StatusIs;
 
 // Runs one SQL statement on the file with the plain sqlite3 API, to tamper
@@ -511,6 +512,39 @@ TEST_F(SqliteStoreTest, WriteBlockedPastTheBusyTimeoutIsUnavailableAndWritesNoth
   ASSERT_OK_AND_ASSIGN(auto latest, store->LatestReport("host-1"));
   EXPECT_FALSE(latest.has_value());
   EXPECT_OK(store->AddReport(MakeReport("host-1", "trusted")).status());
+}
+
+// The store's hot queries are index searches without a sort (the SQL here
+// mirrors sqlite_store.cc; a migration that drops an index fails this).
+TEST_F(SqliteStoreTest, HotQueriesUseIndexes) {
+  { ASSERT_OK(Open().status()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path().c_str(), &db), SQLITE_OK);
+  const char* queries[] = {
+      "SELECT * FROM hosts WHERE host_id > ?1 ORDER BY host_id LIMIT ?2",
+      "SELECT * FROM hosts WHERE host_id > ?1 AND verdict = ?2 ORDER BY host_id LIMIT ?3",
+      "SELECT * FROM hosts WHERE ak_name = ?1",
+      "UPDATE nonces SET used = 1 WHERE host_id = ?1 AND nonce = ?2 AND used = 0",
+      "DELETE FROM nonces WHERE expires_at_us < ?1",
+      "SELECT * FROM reports WHERE host_id = ?1 ORDER BY id DESC LIMIT 1",
+      "SELECT * FROM reports WHERE host_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+  };
+  for (const char* q : queries) {
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db, (std::string("EXPLAIN QUERY PLAN ") + q).c_str(), -1, &st, nullptr),
+        SQLITE_OK)
+        << q;
+    std::string plan;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      plan += reinterpret_cast<const char*>(sqlite3_column_text(st, 3));
+      plan += "; ";
+    }
+    sqlite3_finalize(st);
+    EXPECT_THAT(plan, HasSubstr("USING INDEX")) << q;
+    EXPECT_THAT(plan, Not(HasSubstr("TEMP B-TREE"))) << q;
+  }
+  sqlite3_close(db);
 }
 
 TEST_F(SqliteStoreTest, TimesKeepMicrosecondsIncludingBeforeTheEpoch) {
