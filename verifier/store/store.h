@@ -109,7 +109,8 @@ class Store {
 
   // Nonces: single use. TakeNonce atomically marks the nonce used and
   // returns it as it was before (used=false the first time, true after);
-  // NotFound for a nonce never issued to this host.
+  // NotFound for a nonce never issued to this host. Exactly one of several
+  // concurrent callers (threads or processes) gets used=false.
   // PutNonce: NotFound when the host is absent; FailedPrecondition when this
   // nonce was already issued to this host.
   virtual Status PutNonce(const NonceRecord& nonce) = 0;
@@ -122,12 +123,13 @@ class Store {
   // the report id (increasing, never reused). NotFound when the host is
   // absent. The report is on disk (fsync'ed) when this returns OK.
   virtual Result<int64_t> AddReport(const ReportRecord& report) = 0;
-  virtual Result<std::optional<ReportRecord>> LatestReport(const std::string& host_id) = 0;
-  // The report with the highest id, nullopt when the host has none.
   // LatestReport and ListReports: NotFound when the host is absent.
-  // ListReports: newest (highest id) first, at most `limit` (1..1000) with
-  // id < `before_id`; `before_id` 0 = from the newest. Next page: pass the
-  // last id received.
+  // LatestReport: the report with the highest id, nullopt when the host has
+  // none.
+  virtual Result<std::optional<ReportRecord>> LatestReport(const std::string& host_id) = 0;
+  // Newest (highest id) first, at most `limit` (1..1000) with id <
+  // `before_id`; `before_id` 0 = from the newest. Next page: pass the last
+  // id received.
   virtual Result<std::vector<ReportRecord>> ListReports(const std::string& host_id, size_t limit,
                                                         int64_t before_id) = 0;
 };
