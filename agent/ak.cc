@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "core/base/time_format.h"
 #include "core/tpm/public.h"
 
 namespace vouch::agent {
@@ -30,15 +31,6 @@ std::string_view StorageName(AkStorage storage) {
 std::string HandleHex(uint32_t handle) {
   char buf[16];
   std::snprintf(buf, sizeof(buf), "0x%08x", handle);
-  return buf;
-}
-
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  const time_t secs = std::chrono::system_clock::to_time_t(t);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
@@ -288,7 +280,7 @@ Result<InitResult> InitAk(TpmDevice& device, const StateDir& state, const AkOpti
     }
     record.blob = std::move(blob);
   }
-  record.created_at = Rfc3339(clock.Now());
+  record.created_at = FormatRfc3339Utc(clock.Now());
 
   VOUCH_ASSIGN_OR_RETURN(std::string encoded, EncodeAkRecord(record));
   VOUCH_RETURN_IF_ERROR_CTX(state.WriteAtomic(kAkRecordFile, AsBytes(encoded)),

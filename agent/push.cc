@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "core/base/time_format.h"
 #include "core/protocol/enrollment.h"
 
 namespace vouch::agent {
@@ -55,15 +56,6 @@ std::string TrimSlash(std::string url) {
   return url;
 }
 
-std::string NowRfc3339(const Clock& clock) {
-  std::time_t t = std::chrono::system_clock::to_time_t(clock.Now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::array<char, 32> buf{};
-  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf.data();
-}
-
 }  // namespace
 
 Result<EnrollmentState> EnrollWithVerifier(tpm_device::TpmDevice& device, const LoadedAk& ak,
@@ -99,7 +91,7 @@ Result<EnrollmentState> EnrollWithVerifier(tpm_device::TpmDevice& device, const 
   EnrollmentState state;
   state.host_id = result.host_id;
   state.verifier_url = base;
-  state.enrolled_at = NowRfc3339(clock);
+  state.enrolled_at = FormatRfc3339Utc(clock.Now());
   state.ak_name = ak.record.name;
   return state;
 }

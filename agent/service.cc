@@ -113,13 +113,6 @@ std::string InfoJson(const AgentInfo& info) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-http::Response MethodNotAllowed(std::string_view allow) {
-  http::Response response = http::ErrorResponse(405, "method_not_allowed",
-                                                "method not allowed; use " + std::string(allow));
-  response.headers["allow"] = std::string(allow);
-  return response;
-}
-
 }  // namespace
 
 AgentApi::AgentApi(EvidenceService& evidence, const AgentInfo& info, const Clock& clock,
@@ -131,15 +124,15 @@ AgentApi::AgentApi(EvidenceService& evidence, const AgentInfo& info, const Clock
 
 http::Response AgentApi::Handle(const http::Request& request) {
   if (request.path == "/v1/evidence") {
-    if (request.method != "POST") return MethodNotAllowed("POST");
+    if (request.method != "POST") return http::MethodNotAllowed("POST");
     return HandleEvidence(request);
   }
   if (request.path == "/v1/healthz") {
-    if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
+    if (request.method != "GET" && request.method != "HEAD") return http::MethodNotAllowed("GET");
     return http::JsonResponse(R"({"status":"ok"})");
   }
   if (request.path == "/v1/info") {
-    if (request.method != "GET" && request.method != "HEAD") return MethodNotAllowed("GET");
+    if (request.method != "GET" && request.method != "HEAD") return http::MethodNotAllowed("GET");
     return http::JsonResponse(info_json_);
   }
   return http::ErrorResponse(404, "not_found", "no such endpoint: " + request.path);

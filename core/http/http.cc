@@ -58,6 +58,13 @@ Response ErrorResponse(const Status& status, std::string_view field) {
   return ErrorResponse(HttpStatusFor(status), ErrorCodeName(status), status.message(), field);
 }
 
+Response MethodNotAllowed(std::string_view allow) {
+  Response r =
+      ErrorResponse(405, "method_not_allowed", "method not allowed; use " + std::string(allow));
+  r.headers["allow"] = std::string(allow);
+  return r;
+}
+
 Response JsonResponse(std::string body, int status) {
   Response response;
   response.status = status;

@@ -59,6 +59,8 @@ Response ErrorResponse(const Status& status, std::string_view field = {});
 // transport-level refusals (413 body too large, 429 rate limited, 404, 405).
 Response ErrorResponse(int http_status, std::string_view code, std::string_view message,
                        std::string_view field = {});
+// 405 method_not_allowed with an Allow header naming `allow` ("POST").
+Response MethodNotAllowed(std::string_view allow);
 // A 200 (or `status`) response with a JSON body.
 Response JsonResponse(std::string body, int status = 200);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/base/hash_alg.h"
+#include "core/base/time_format.h"
 #include "core/protocol/enrollment.h"
 #include "core/protocol/evidence.h"
 
@@ -18,15 +19,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::array<char, 32> buf{};
-  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf.data();
-}
 
 std::vector<std::string> Split(std::string_view path) {
   std::vector<std::string> parts;
@@ -96,19 +88,13 @@ Json HostJson(const HostRecord& h) {
   j["host_id"] = h.host_id;
   j["hostname"] = h.hostname;
   j["ak_name"] = HexEncode(h.ak_name);
-  j["enrolled_at"] = Rfc3339(h.enrolled_at);
+  j["enrolled_at"] = FormatRfc3339Utc(h.enrolled_at);
   j["verdict"] = h.verdict;
-  j["last_report_at"] = h.last_report_at ? Json(Rfc3339(*h.last_report_at)) : Json(nullptr);
+  j["last_report_at"] =
+      h.last_report_at ? Json(FormatRfc3339Utc(*h.last_report_at)) : Json(nullptr);
   Json facts = Json::parse(h.host_facts_json, nullptr, false);
   j["facts"] = facts.is_discarded() ? Json::object() : facts;
   return j;
-}
-
-http::Response NotAllowed(std::string_view allow) {
-  http::Response r = http::ErrorResponse(405, "method_not_allowed",
-                                         "method not allowed; use " + std::string(allow));
-  r.headers["allow"] = std::string(allow);
-  return r;
 }
 
 }  // namespace
@@ -123,8 +109,8 @@ std::string ReportJson(const std::string& host_id, int64_t report_id,
                 {"measured_launch", TrustName(result.trust.measured_launch)},
                 {"hypervisor", TrustName(result.trust.hypervisor)},
                 {"vms", TrustName(result.trust.vms)}};
-  j["appraised_at"] = Rfc3339(result.appraised_at);
-  j["expires_at"] = Rfc3339(result.expires_at);
+  j["appraised_at"] = FormatRfc3339Utc(result.appraised_at);
+  j["expires_at"] = FormatRfc3339Utc(result.expires_at);
   j["findings"] = Json::array();
   for (const Finding& f : result.findings) j["findings"].push_back(FindingJson(f));
   j["matched_references"] = result.matched_references;
@@ -156,32 +142,32 @@ http::Response VerifierApi::Handle(const http::Request& request) {
     return http::ErrorResponse(404, "not_found", "no such endpoint: " + request.path);
   }
   if (p.size() == 2 && p[1] == "healthz") {
-    return m == "GET" ? http::JsonResponse(R"({"status":"ok"})") : NotAllowed("GET");
+    return m == "GET" ? http::JsonResponse(R"({"status":"ok"})") : http::MethodNotAllowed("GET");
   }
   if (p.size() == 2 && p[1] == "enrollments") {
-    return m == "POST" ? Enroll(request) : NotAllowed("POST");
+    return m == "POST" ? Enroll(request) : http::MethodNotAllowed("POST");
   }
   if (p.size() == 4 && p[1] == "enrollments" && p[3] == "activate") {
     if (!ValidId(p[2])) return http::ErrorResponse(404, "not_found", "no such enrollment");
-    return m == "POST" ? Activate(p[2], request) : NotAllowed("POST");
+    return m == "POST" ? Activate(p[2], request) : http::MethodNotAllowed("POST");
   }
   if (p.size() == 2 && p[1] == "hosts") {
-    return m == "GET" ? ListHosts(request) : NotAllowed("GET");
+    return m == "GET" ? ListHosts(request) : http::MethodNotAllowed("GET");
   }
   if (p.size() >= 3 && p[1] == "hosts") {
     if (!ValidId(p[2])) return http::ErrorResponse(404, "not_found", "no such host");
-    if (p.size() == 3) return m == "GET" ? GetHost(p[2]) : NotAllowed("GET");
+    if (p.size() == 3) return m == "GET" ? GetHost(p[2]) : http::MethodNotAllowed("GET");
     if (p.size() == 4 && p[3] == "challenges") {
-      return m == "POST" ? Challenge(p[2]) : NotAllowed("POST");
+      return m == "POST" ? Challenge(p[2]) : http::MethodNotAllowed("POST");
     }
     if (p.size() == 4 && p[3] == "evidence") {
-      return m == "POST" ? Evidence(p[2], request) : NotAllowed("POST");
+      return m == "POST" ? Evidence(p[2], request) : http::MethodNotAllowed("POST");
     }
     if (p.size() == 4 && p[3] == "reports") {
-      return m == "GET" ? ListReports(p[2], request) : NotAllowed("GET");
+      return m == "GET" ? ListReports(p[2], request) : http::MethodNotAllowed("GET");
     }
     if (p.size() == 5 && p[3] == "reports" && p[4] == "latest") {
-      return m == "GET" ? LatestReport(p[2]) : NotAllowed("GET");
+      return m == "GET" ? LatestReport(p[2]) : http::MethodNotAllowed("GET");
     }
   }
   return http::ErrorResponse(404, "not_found", "no such endpoint: " + request.path);
@@ -267,7 +253,7 @@ http::Response VerifierApi::Challenge(const std::string& host_id) {
   if (Status s = store_.PutNonce(nonce); !s.ok()) return http::ErrorResponse(s);
   protocol::Challenge c;
   c.nonce = nonce.nonce;
-  c.expires_at = Rfc3339(nonce.expires_at);
+  c.expires_at = FormatRfc3339Utc(nonce.expires_at);
   Result<std::string> body = protocol::EncodeChallenge(c);
   if (!body.has_value()) return http::ErrorResponse(body.error());
   return http::JsonResponse(std::move(*body), 201);

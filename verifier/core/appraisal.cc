@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "core/base/time_format.h"
 #include "core/crypto/digest.h"
 #include "core/eventlog/event_log.h"
 #include "core/eventlog/replay.h"
@@ -38,16 +39,6 @@ Finding MakeFinding(std::string id, Severity severity, std::string message) {
 
 std::string PcrText(uint32_t pcr, HashAlg bank) {
   return "PCR " + std::to_string(pcr) + " (" + std::string(HashAlgName(bank)) + ")";
-}
-
-// "2026-11-28T09:40:00Z": findings carry text, and an auditor reads UTC.
-std::string FormatTime(TimePoint t) {
-  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  std::array<char, 32> buf{};
-  size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf.data(), n);
 }
 
 // "0-7,10,12-23" for a set of PCR indices.
@@ -337,8 +328,8 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
     if (now >= nonce->expires_at) {
       Finding f = MakeFinding("quote.nonce_expired", Severity::kError,
                               "the evidence arrived after the nonce expired");
-      f.expected = "before " + FormatTime(nonce->expires_at);
-      f.actual = FormatTime(now);
+      f.expected = "before " + FormatRfc3339Utc(nonce->expires_at);
+      f.actual = FormatRfc3339Utc(now);
       findings.push_back(std::move(f));
     }
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "core/base/time_format.h"
 #include "core/crypto/make_credential.h"
 #include "core/crypto/public_key.h"
 #include "core/tpm/public.h"
@@ -16,15 +17,6 @@ namespace vouch::verifier {
 namespace {
 
 constexpr size_t kSecretBytes = 32;
-
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::array<char, 32> buf{};
-  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf.data();
-}
 
 std::string HostFactsJson(const protocol::HostFacts& h) {
   nlohmann::ordered_json j;
@@ -113,7 +105,7 @@ Result<StartedEnrollment> StartEnrollment(const protocol::EnrollmentRequest& req
   c.enrollment_id = id;
   c.credential_blob = std::move(made.credential_blob);
   c.encrypted_secret = std::move(made.encrypted_secret);
-  c.expires_at = Rfc3339(r.expires_at);
+  c.expires_at = FormatRfc3339Utc(r.expires_at);
   return started;
 }
 
