@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ctest "tidy_check" (label unit): clang-tidy (.clang-tidy) over the library
-# and tool sources of core/, policy/ and agent/, using the build's compile database.
+# and tool sources of core/, policy/, agent/ and verifier/, using the build's compile database.
 #   tidy_check.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src=$1 build=$2
