@@ -119,6 +119,23 @@ Result<std::unique_ptr<http::HttpClient>> VerifierClient(const AgentConfig& conf
   return http::MakeCpprestClient(options);
 }
 
+// The state directory, the TPM and the AK loaded from it (info, enroll).
+struct TpmWithAk {
+  std::optional<StateDir> state;
+  std::unique_ptr<tpm_device::TpmDevice> device;
+  std::optional<LoadedAk> ak;
+};
+
+Result<TpmWithAk> OpenTpmWithAk(const AgentConfig& config) {
+  TpmWithAk r;
+  VOUCH_ASSIGN_OR_RETURN(StateDir state, StateDir::Open(config.state_dir, /*create=*/false));
+  r.state = std::move(state);
+  VOUCH_ASSIGN_OR_RETURN(r.device, OpenTpm(config));
+  VOUCH_ASSIGN_OR_RETURN(LoadedAk ak, LoadAkFromState(*r.device, *r.state));
+  r.ak.emplace(std::move(ak));
+  return r;
+}
+
 // What quote, serve and push share: the state directory, the TPM, the log
 // sources, host facts and the evidence service over them (the AK loaded).
 struct Runtime {
@@ -245,14 +262,10 @@ int RunQuote(const AgentConfig& config, const QuoteFlags& flags, Logger& logger)
 }
 
 int RunInfo(const AgentConfig& config, Logger& logger) {
-  Result<StateDir> state = StateDir::Open(config.state_dir, /*create=*/false);
-  if (!state.has_value()) return Fail(logger, state.error());
-  Result<std::unique_ptr<tpm_device::TpmDevice>> device = OpenTpm(config);
-  if (!device.has_value()) return Fail(logger, device.error());
-  Result<LoadedAk> ak = LoadAkFromState(**device, *state);
-  if (!ak.has_value()) return Fail(logger, ak.error());
+  Result<TpmWithAk> tpm = OpenTpmWithAk(config);
+  if (!tpm.has_value()) return Fail(logger, tpm.error());
   SystemHostFacts facts(config);
-  Result<AgentInfo> info = MakeInfo(**device, *state, ak->record, facts);
+  Result<AgentInfo> info = MakeInfo(*tpm->device, *tpm->state, tpm->ak->record, facts);
   if (!info.has_value()) return Fail(logger, info.error());
   Json out;
   out["agent_version"] = info->agent_version;
@@ -275,21 +288,18 @@ int RunEnroll(const AgentConfig& config, const std::optional<std::string>& verif
                                "no verifier: set verifier_url in the configuration or pass "
                                "--verifier URL"));
   }
-  Result<StateDir> state = StateDir::Open(config.state_dir, /*create=*/false);
-  if (!state.has_value()) return Fail(logger, state.error());
-  Result<std::unique_ptr<tpm_device::TpmDevice>> device = OpenTpm(config);
-  if (!device.has_value()) return Fail(logger, device.error());
-  Result<LoadedAk> ak = LoadAkFromState(**device, *state);
-  if (!ak.has_value()) return Fail(logger, ak.error());
+  Result<TpmWithAk> tpm = OpenTpmWithAk(config);
+  if (!tpm.has_value()) return Fail(logger, tpm.error());
   Result<std::unique_ptr<http::HttpClient>> client = VerifierClient(config);
   if (!client.has_value()) return Fail(logger, client.error());
   SystemHostFacts facts(config);
   SystemClock clock;
-  logger.Info("enrolling AK " + HexEncode(ak->record.name) + " with " + url);
+  logger.Info("enrolling AK " + HexEncode(tpm->ak->record.name) + " with " + url);
   Result<EnrollmentState> enrolled =
-      EnrollWithVerifier(**device, *ak, facts.Facts(), **client, url, clock);
+      EnrollWithVerifier(*tpm->device, *tpm->ak, facts.Facts(), **client, url, clock);
   if (!enrolled.has_value()) return Fail(logger, enrolled.error().WithContext("enroll"));
-  if (Status saved = SaveEnrollment(*state, *enrolled); !saved.ok()) return Fail(logger, saved);
+  if (Status saved = SaveEnrollment(*tpm->state, *enrolled); !saved.ok())
+    return Fail(logger, saved);
   logger.Info("enrolled as host " + enrolled->host_id);
   Json out;
   out["host_id"] = enrolled->host_id;

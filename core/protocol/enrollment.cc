@@ -315,4 +315,6 @@ Result<EvidenceRequest> DecodeEvidenceRequest(std::string_view json) {
   return r;
 }
 
+bool IsValidId(std::string_view id) { return internal::CheckId(id, "id").ok(); }
+
 }  // namespace vouch::protocol

@@ -72,6 +72,9 @@ struct Challenge {
   std::string expires_at;  // RFC 3339 UTC
 };
 
+// Whether `id` is a valid enrollment or host id: [A-Za-z0-9_-]{1,64}.
+bool IsValidId(std::string_view id);
+
 // HMAC-SHA256(key = secret, message = "vouch-enrollment-v1" || 0x00 ||
 // enrollment_id || 0x00 || ak_name), ak_name being the AK's TPM name
 // (nameAlg || H(TPMT_PUBLIC)). Both sides compute it; the verifier compares

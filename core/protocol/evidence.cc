@@ -240,4 +240,9 @@ Result<Evidence> DecodeEvidence(std::string_view json) {
   return e;
 }
 
+Result<std::string> EncodeHostFactsJson(const HostFacts& host) {
+  if (Status s = internal::CheckHostFacts(host, "host"); !s.ok()) return EncoderError(s);
+  return internal::Dump(internal::EncodeHostFacts(host));
+}
+
 }  // namespace vouch::protocol

@@ -71,6 +71,10 @@ struct Evidence {
 // when non-empty, "tpm" only with a counter). Thread-safe.
 Result<std::string> EncodeEvidence(const Evidence& evidence);
 
+// The host object of the evidence and enrollment documents on its own (the
+// verifier stores it with the host). Internal if `host` breaks the schema.
+Result<std::string> EncodeHostFactsJson(const HostFacts& host);
+
 // Parses and checks a document against the schema's rules: required
 // members, types, no unknown members, hex/base64 syntax, digest sizes per
 // bank, PCR indices 0-23, size limits. InvalidArgument naming the member

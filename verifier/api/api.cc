@@ -47,17 +47,6 @@ std::string QueryValue(std::string_view query, std::string_view key) {
   return "";
 }
 
-// [A-Za-z0-9_-]{1,64}: ids in paths are checked before they reach the store.
-bool ValidId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 Result<size_t> ParseLimit(const std::string& text, size_t fallback) {
   if (text.empty()) return fallback;
   if (text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos) {
@@ -148,14 +137,15 @@ http::Response VerifierApi::Handle(const http::Request& request) {
     return m == "POST" ? Enroll(request) : http::MethodNotAllowed("POST");
   }
   if (p.size() == 4 && p[1] == "enrollments" && p[3] == "activate") {
-    if (!ValidId(p[2])) return http::ErrorResponse(404, "not_found", "no such enrollment");
+    if (!protocol::IsValidId(p[2]))
+      return http::ErrorResponse(404, "not_found", "no such enrollment");
     return m == "POST" ? Activate(p[2], request) : http::MethodNotAllowed("POST");
   }
   if (p.size() == 2 && p[1] == "hosts") {
     return m == "GET" ? ListHosts(request) : http::MethodNotAllowed("GET");
   }
   if (p.size() >= 3 && p[1] == "hosts") {
-    if (!ValidId(p[2])) return http::ErrorResponse(404, "not_found", "no such host");
+    if (!protocol::IsValidId(p[2])) return http::ErrorResponse(404, "not_found", "no such host");
     if (p.size() == 3) return m == "GET" ? GetHost(p[2]) : http::MethodNotAllowed("GET");
     if (p.size() == 4 && p[3] == "challenges") {
       return m == "POST" ? Challenge(p[2]) : http::MethodNotAllowed("POST");
@@ -309,7 +299,7 @@ http::Response VerifierApi::ListHosts(const http::Request& request) {
     query.verdict = verdict;
   }
   query.after_host_id = QueryValue(request.query, "after");
-  if (!query.after_host_id.empty() && !ValidId(query.after_host_id)) {
+  if (!query.after_host_id.empty() && !protocol::IsValidId(query.after_host_id)) {
     return http::ErrorResponse(Status(Code::kInvalidArgument, "after: not a host id"), "after");
   }
   Result<std::vector<HostRecord>> hosts = store_.ListHosts(query);

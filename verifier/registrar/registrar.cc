@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
@@ -17,18 +16,6 @@ namespace vouch::verifier {
 namespace {
 
 constexpr size_t kSecretBytes = 32;
-
-std::string HostFactsJson(const protocol::HostFacts& h) {
-  nlohmann::ordered_json j;
-  j["hostname"] = h.hostname;
-  if (!h.machine_id.empty()) j["machine_id"] = h.machine_id;
-  j["agent_version"] = h.agent_version;
-  j["hypervisor"] = {{"kind", protocol::HypervisorKindName(h.hypervisor)},
-                     {"version", h.hypervisor_version}};
-  j["measured_launch"] = protocol::MeasuredLaunchName(h.measured_launch);
-  j["labels"] = h.labels;
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
 
 Status CheckEk(const protocol::EnrollmentRequest& request, const tpm::TpmPublic& ek,
                const RegistrarOptions& options, std::chrono::system_clock::time_point now) {
@@ -98,7 +85,7 @@ Result<StartedEnrollment> StartEnrollment(const protocol::EnrollmentRequest& req
   r.ak_public = request.ak_public;
   r.ak_name = ak.name();
   r.secret_digest = std::move(proof);
-  r.host_facts_json = HostFactsJson(request.host);
+  VOUCH_ASSIGN_OR_RETURN(r.host_facts_json, protocol::EncodeHostFactsJson(request.host));
   r.created_at = now;
   r.expires_at = now + options.challenge_lifetime;
   protocol::EnrollmentChallenge& c = started.challenge;

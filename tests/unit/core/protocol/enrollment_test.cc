@@ -451,3 +451,30 @@ TEST(ProtocolEncodersTest, RefuseDataOutsideTheSchema) {
 
 }  // namespace
 }  // namespace vouch::protocol
+
+namespace vouch::protocol {
+namespace {
+
+TEST(IdTest, ValidIds) {
+  EXPECT_TRUE(IsValidId("h-95eef513de14e7ada4916a72"));
+  EXPECT_TRUE(IsValidId(std::string(64, 'a')));
+  EXPECT_FALSE(IsValidId(""));
+  EXPECT_FALSE(IsValidId(std::string(65, 'a')));
+  EXPECT_FALSE(IsValidId("h/1"));
+  EXPECT_FALSE(IsValidId("h 1"));
+}
+
+TEST(HostFactsJsonTest, EncodesTheHostObjectAndRefusesBadFacts) {
+  HostFacts h;
+  h.hostname = "host-a";
+  h.agent_version = "0.1.0";
+  h.labels["region"] = "eu-1";
+  ASSERT_OK_AND_ASSIGN(std::string json, EncodeHostFactsJson(h));
+  EXPECT_THAT(json, ::testing::HasSubstr(R"("hostname":"host-a")"));
+  EXPECT_THAT(json, ::testing::HasSubstr(R"("region":"eu-1")"));
+  h.labels["Bad Label"] = "x";
+  EXPECT_THAT(EncodeHostFactsJson(h), ::vouch::testing::StatusIs(Code::kInternal));
+}
+
+}  // namespace
+}  // namespace vouch::protocol
