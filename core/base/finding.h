@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/base/hash_alg.h"
@@ -16,6 +17,16 @@
 namespace vouch {
 
 enum class Severity { kInfo, kWarning, kError };
+
+// "info", "warning", "error" (as reports and CLIs print them).
+inline std::string_view SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kInfo: return "info";
+    case Severity::kWarning: return "warning";
+    case Severity::kError: return "error";
+  }
+  return "error";
+}
 
 struct Finding {
   std::string id;

@@ -20,6 +20,7 @@
 #include "core/eventlog/event_log.h"
 #include "core/eventlog/replay.h"
 #include "core/protocol/evidence.h"
+#include "core/protocol/finding_json.h"
 #include "core/tpm/public.h"
 #include "core/tpm/quote.h"
 #include "policy/cli/commands.h"
@@ -150,7 +151,8 @@ int RunEvidenceVerify(const EvidenceVerifyArgs& args) {
                           {"host", evidence->host.hostname},
                           {"findings", nlohmann::json::array()},
                           {"logs", nlohmann::json::object()}};
-    for (const Finding& f : findings) out["findings"].push_back(FindingJson(f));
+    for (const Finding& f : findings)
+      out["findings"].push_back(protocol::FindingToJson<nlohmann::json>(f));
     for (const LogCheck& l : logs) {
       out["logs"][l.name] = {{"outcome", l.outcome}, {"events", l.events}};
     }

@@ -6,15 +6,6 @@
 
 namespace vouch::cli {
 
-std::string_view SeverityName(Severity s) {
-  switch (s) {
-    case Severity::kInfo: return "info";
-    case Severity::kWarning: return "warning";
-    case Severity::kError: return "error";
-  }
-  return "error";
-}
-
 std::string FindingLine(const Finding& f) {
   std::string line =
       std::string(f.severity == Severity::kError ? "FAIL " : "NOTE ") + f.id + ": " + f.message;
@@ -30,15 +21,6 @@ std::string FindingLine(const Finding& f) {
             (f.actual.empty() ? "-" : f.actual);
   }
   return line;
-}
-
-nlohmann::json FindingJson(const Finding& f) {
-  nlohmann::json j = {{"id", f.id}, {"severity", SeverityName(f.severity)}, {"message", f.message}};
-  if (f.pcr) j["pcr"] = *f.pcr;
-  if (f.bank) j["bank"] = HashAlgName(*f.bank);
-  if (!f.expected.empty()) j["expected"] = f.expected;
-  if (!f.actual.empty()) j["actual"] = f.actual;
-  return j;
 }
 
 }  // namespace vouch::cli

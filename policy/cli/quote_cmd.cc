@@ -15,6 +15,7 @@
 #include "core/base/finding.h"
 #include "core/base/hash_alg.h"
 #include "core/base/status.h"
+#include "core/protocol/finding_json.h"
 #include "core/tpm/attest.h"
 #include "core/tpm/public.h"
 #include "core/tpm/quote.h"
@@ -105,7 +106,8 @@ int RunQuoteVerify(const QuoteVerifyArgs& args) {
 
   if (args.json) {
     nlohmann::json out = {{"ok", ok}, {"findings", nlohmann::json::array()}};
-    for (const Finding& f : v.findings) out["findings"].push_back(FindingJson(f));
+    for (const Finding& f : v.findings)
+      out["findings"].push_back(protocol::FindingToJson<nlohmann::json>(f));
     if (v.attest) {
       out["clock_info"] = {{"clock", v.attest->clock_info.clock},
                            {"reset_count", v.attest->clock_info.reset_count},

@@ -11,6 +11,7 @@
 #include "core/base/time_format.h"
 #include "core/protocol/enrollment.h"
 #include "core/protocol/evidence.h"
+#include "core/protocol/finding_json.h"
 
 namespace vouch::verifier {
 
@@ -57,21 +58,6 @@ Result<size_t> ParseLimit(const std::string& text, size_t fallback) {
   return n;
 }
 
-Json FindingJson(const Finding& f) {
-  Json j;
-  j["id"] = f.id;
-  j["severity"] = f.severity == Severity::kError     ? "error"
-                  : f.severity == Severity::kWarning ? "warning"
-                                                     : "info";
-  j["message"] = f.message;
-  if (f.pcr) j["pcr"] = *f.pcr;
-  if (f.bank) j["bank"] = HashAlgName(*f.bank);
-  if (f.event_index) j["event_index"] = *f.event_index;
-  if (!f.expected.empty()) j["expected"] = f.expected;
-  if (!f.actual.empty()) j["actual"] = f.actual;
-  return j;
-}
-
 Json HostJson(const HostRecord& h) {
   Json j;
   j["host_id"] = h.host_id;
@@ -101,7 +87,7 @@ std::string ReportJson(const std::string& host_id, int64_t report_id,
   j["appraised_at"] = FormatRfc3339Utc(result.appraised_at);
   j["expires_at"] = FormatRfc3339Utc(result.expires_at);
   j["findings"] = Json::array();
-  for (const Finding& f : result.findings) j["findings"].push_back(FindingJson(f));
+  for (const Finding& f : result.findings) j["findings"].push_back(protocol::FindingToJson(f));
   j["matched_references"] = result.matched_references;
   return Dump(j);
 }
