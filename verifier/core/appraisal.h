@@ -23,6 +23,7 @@
 #include "core/base/hash_alg.h"
 #include "core/base/status.h"
 #include "core/protocol/evidence.h"
+#include "policy/model/reference.h"
 
 namespace vouch::verifier {
 
@@ -43,29 +44,12 @@ struct TrustVector {
   Trust vms = Trust::kUnknown;              // VM log replays and images are known
 };
 
-// A reference value (whitelist entry), DESIGN.md "Reference values".
-enum class ReferenceKind {
-  kPlatform,
-  kSinit,
-  kTboot,
-  kTbootPolicy,
-  kHypervisor,
-  kKernel,
-  kInitrd,
-  kVmImage,
-  kVmKernel,
-  kVmFirmware,
-  kVmConfig,
-};
-std::string_view ReferenceKindName(ReferenceKind k);  // "platform", "tboot-policy", ...
-std::optional<ReferenceKind> ParseReferenceKind(std::string_view name);
-
-struct ReferenceValue {
-  ReferenceKind kind = ReferenceKind::kPlatform;
-  std::string name;                  // "Dell R650 BIOS 2.19", "xen 4.17.3"
-  std::string version;               // may be empty
-  std::map<HashAlg, Bytes> digests;  // at least one
-};
+// Reference values: the model lives in policy/model (DESIGN.md: the verifier
+// depends on policy, not the other way round).
+using policy::ParseReferenceKind;
+using policy::ReferenceKind;
+using policy::ReferenceKindName;
+using policy::ReferenceValue;
 
 // The reference values in force for an appraisal (the union of the active
 // named sets). Lookup by digest in any bank.

@@ -4,4 +4,5 @@
 vouch_add_library(NAME verifier_core
   SRCS ${CMAKE_CURRENT_LIST_DIR}/appraisal.cc ${CMAKE_CURRENT_LIST_DIR}/reference_set.cc
   HDRS ${CMAKE_CURRENT_LIST_DIR}/appraisal.h
-  DEPS vouch::base vouch::tpm_types vouch::crypto vouch::eventlog vouch::protocol)
+  DEPS vouch::base vouch::tpm_types vouch::crypto vouch::eventlog vouch::protocol
+    vouch::policy_model)

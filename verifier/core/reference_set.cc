@@ -1,28 +1,9 @@
-// ReferenceSet and the names of reference kinds and verdicts.
-#include <array>
+// ReferenceSet and the names of verdicts and trust values.
 #include <utility>
 
 #include "verifier/core/appraisal.h"
 
 namespace vouch::verifier {
-namespace {
-
-constexpr std::array<std::pair<ReferenceKind, std::string_view>, 11> kKindNames = {{
-    {ReferenceKind::kPlatform, "platform"},
-    {ReferenceKind::kSinit, "sinit"},
-    {ReferenceKind::kTboot, "tboot"},
-    {ReferenceKind::kTbootPolicy, "tboot-policy"},
-    {ReferenceKind::kHypervisor, "hypervisor"},
-    {ReferenceKind::kKernel, "kernel"},
-    {ReferenceKind::kInitrd, "initrd"},
-    {ReferenceKind::kVmImage, "vm-image"},
-    {ReferenceKind::kVmKernel, "vm-kernel"},
-    {ReferenceKind::kVmFirmware, "vm-firmware"},
-    {ReferenceKind::kVmConfig, "vm-config"},
-}};
-
-}  // namespace
-
 std::string_view VerdictName(Verdict v) {
   switch (v) {
     case Verdict::kTrusted: return "trusted";
@@ -39,20 +20,6 @@ std::string_view TrustName(Trust t) {
     case Trust::kUnknown: return "unknown";
   }
   return "unknown";
-}
-
-std::string_view ReferenceKindName(ReferenceKind k) {
-  for (const auto& [kind, name] : kKindNames) {
-    if (kind == k) return name;
-  }
-  return "unknown";
-}
-
-std::optional<ReferenceKind> ParseReferenceKind(std::string_view name) {
-  for (const auto& [kind, kind_name] : kKindNames) {
-    if (kind_name == name) return kind;
-  }
-  return std::nullopt;
 }
 
 void ReferenceSet::Add(ReferenceValue value) {

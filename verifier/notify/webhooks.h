@@ -1,0 +1,116 @@
+// Webhooks: the verifier tells other systems (SIEM, orchestrator, chat ops)
+// when a host's verdict changes or its identity changes. Delivery is
+// asynchronous (a worker thread), so a slow or dead receiver never delays an
+// appraisal; each event is POSTed to every configured URL, retried with
+// exponential backoff, and signed so receivers can check it came from us.
+//
+// Request: POST <url>, content-type application/json, body the event
+// document (schemas/webhook-event.schema.json):
+//   {"id": "ev-<hex>", "type": "host.verdict_changed" | "host.identity_changed",
+//    "at": RFC 3339, "host_id": "...", "hostname": "...",
+//    "previous_verdict": "...", "verdict": "...", "report_id": N,
+//    "findings": ["quote.nonce_reused", ...],      (ids of error findings)
+//    "reason": "ak_changed"}                       (identity changes)
+// Headers: X-Vouch-Event: <type>; X-Vouch-Delivery: <id>;
+//   X-Vouch-Timestamp: <unix seconds>;
+//   X-Vouch-Signature: sha256=<hex HMAC-SHA256(secret, timestamp "." body)>
+// (the timestamp in the MAC lets receivers refuse replays older than a few
+// minutes). A 2xx answer is delivered; 4xx other than 408/429 is dropped at
+// once (the receiver refuses it; retrying will not help); anything else,
+// and network errors, are retried after initial_backoff * 2^n (capped at
+// max_backoff, +-20 % jitter) up to max_attempts. The secret is never
+// logged.
+#ifndef VOUCH_VERIFIER_NOTIFY_WEBHOOKS_H_
+#define VOUCH_VERIFIER_NOTIFY_WEBHOOKS_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/base/bytes.h"
+#include "core/base/clock.h"
+#include "core/base/logger.h"
+#include "core/base/status.h"
+#include "core/http/http.h"
+#include "verifier/metrics/metrics.h"
+
+namespace vouch::verifier {
+
+struct WebhookEvent {
+  std::string type;  // "host.verdict_changed" | "host.identity_changed"
+  std::string host_id;
+  std::string hostname;
+  std::string previous_verdict;  // may be empty
+  std::string verdict;
+  std::optional<int64_t> report_id;
+  std::vector<std::string> findings;  // error finding ids
+  std::string reason;                 // identity changes
+  std::chrono::system_clock::time_point at;
+};
+
+struct WebhookOptions {
+  std::vector<std::string> urls;  // http:// or https:// (https off loopback)
+  Bytes secret;                   // HMAC key, at least 16 bytes
+  int max_attempts = 8;
+  std::chrono::milliseconds initial_backoff{1000};
+  std::chrono::milliseconds max_backoff{300000};
+  // Events waiting (all URLs); when full the oldest is dropped (logged,
+  // counted as "dropped").
+  size_t max_queue = 10000;
+};
+
+// The event document (the body that is signed). Thread-safe.
+std::string EncodeWebhookEvent(const WebhookEvent& event, std::string_view id);
+// The X-Vouch-Signature value for `body` sent at `timestamp` (unix seconds).
+std::string WebhookSignature(ByteView secret, int64_t timestamp, std::string_view body);
+
+class WebhookNotifier {
+ public:
+  // InvalidArgument for a bad URL or a secret shorter than 16 bytes (when
+  // there are URLs). `client`, `clock`, `logger` and `metrics` (may be
+  // nullptr) must outlive the notifier.
+  static Result<std::unique_ptr<WebhookNotifier>> Create(WebhookOptions options,
+                                                         http::HttpClient& client,
+                                                         const Clock& clock, Logger& logger,
+                                                         Metrics* metrics);
+  ~WebhookNotifier();  // Stop()
+  WebhookNotifier(const WebhookNotifier&) = delete;
+  WebhookNotifier& operator=(const WebhookNotifier&) = delete;
+
+  // Queues the event for every URL; returns at once. No-op without URLs.
+  void Notify(const WebhookEvent& event);
+  // Waits until the queue is empty (every event delivered or dropped) or
+  // `timeout` passes; false on timeout. For tests and clean shutdown.
+  bool Flush(std::chrono::milliseconds timeout);
+  // Stops the worker; events not yet delivered are logged as dropped.
+  void Stop();
+
+ private:
+  WebhookNotifier(WebhookOptions options, http::HttpClient& client, const Clock& clock,
+                  Logger& logger, Metrics* metrics);
+  void Run();
+
+  struct Delivery;
+  WebhookOptions options_;
+  http::HttpClient& client_;
+  const Clock& clock_;
+  Logger& logger_;
+  Metrics* metrics_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Delivery>> queue_;
+  size_t in_progress_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace vouch::verifier
+
+#endif  // VOUCH_VERIFIER_NOTIFY_WEBHOOKS_H_
