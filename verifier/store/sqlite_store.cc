@@ -635,6 +635,27 @@ class SqliteStore final : public Store {
     });
   }
 
+  // TODO(issue 4, store v2): stubs until migration 2 lands.
+  Result<std::optional<HostRecord>> FindHostByEkPublic(ByteView) override { return Todo(); }
+  Result<FleetSummary> Summarize(StoreTime) override { return Todo(); }
+  Status SetAgentUrl(const std::string&, const std::string&) override { return Todo(); }
+  Status FlagIdentityChange(const std::string&, const IdentityChange&) override { return Todo(); }
+  Result<std::optional<StoredEvidence>> LatestEvidence(const std::string&) override {
+    return Todo();
+  }
+  Result<int64_t> PutReferenceSet(const ReferenceSetRecord&, std::optional<int64_t>) override {
+    return Todo();
+  }
+  Result<int64_t> DeleteReferenceSet(const std::string&, StoreTime, const std::string&) override {
+    return Todo();
+  }
+  Result<ReferenceSetRecord> GetReferenceSet(const std::string&, std::optional<int64_t>) override {
+    return Todo();
+  }
+  Result<std::vector<ReferenceSetRecord>> ListReferenceSets(bool) override { return Todo(); }
+  Result<int64_t> ReferenceGeneration() override { return int64_t{0}; }
+  static Status Todo() { return Status(Code::kInternal, "not implemented yet"); }
+
  private:
   // Runs `body` holding the connection's mutex and turns every exception
   // into a Status, so none leaves the library. A Transaction still open
