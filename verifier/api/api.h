@@ -1,20 +1,24 @@
-// The verifier's REST API (/v1) as plain handlers over core/http's structs
-// (first increment of issue 4: enrollment, challenges, evidence and
-// appraisal, hosts and reports; tokens, reference-value CRUD, metrics and
-// webhooks come next). No HTTP library here: vouch-verifier's main.cc plugs
-// VerifierApi::Handle into core/http's server.
+// The verifier's REST API (/v1) as plain handlers over core/http's structs.
+// No HTTP library here: vouch-verifier's main.cc plugs VerifierApi::Handle
+// into core/http's server.
 #ifndef VOUCH_VERIFIER_API_API_H_
 #define VOUCH_VERIFIER_API_API_H_
 
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "core/base/clock.h"
 #include "core/base/logger.h"
 #include "core/crypto/random.h"
 #include "core/http/http.h"
+#include "verifier/config/auth.h"
 #include "verifier/core/appraisal.h"
+#include "verifier/metrics/metrics.h"
+#include "verifier/notify/webhooks.h"
 #include "verifier/registrar/registrar.h"
 #include "verifier/store/store.h"
 
@@ -24,30 +28,79 @@ struct ApiOptions {
   RegistrarOptions registrar;
   HostPolicy policy;
   std::chrono::seconds nonce_lifetime{120};
+  // Hosts without a report newer than this are "stale" in the summary.
+  std::chrono::seconds stale_after{900};
+  // Body limits: evidence route, and every other route (413 above them).
+  // The HTTP server's own limit must be at least max_evidence_bytes.
+  size_t max_evidence_bytes = size_t{48} << 20;
+  size_t max_request_bytes = size_t{1} << 20;
+  // GET /v1/metrics without a token (scrapers on a trusted network).
+  bool metrics_public = false;
 };
 
-// Routes:
-//   POST /v1/enrollments                  EnrollmentRequest -> 201 EnrollmentChallenge
-//   POST /v1/enrollments/{id}/activate    ActivationRequest -> 200 ActivationResult
-//   POST /v1/hosts/{id}/challenges        {}                -> 201 Challenge
-//   POST /v1/hosts/{id}/evidence          Evidence          -> 200 report
-//   GET  /v1/hosts                        ?verdict=&limit=&after=
-//   GET  /v1/hosts/{id}
-//   GET  /v1/hosts/{id}/reports/latest
-//   GET  /v1/hosts/{id}/reports           ?limit=&before=
-//   GET  /v1/healthz
-// Errors: core/http's JSON error document with the Status mapping. A failed
+// What the API works with. Everything must outlive the API; `tokens`,
+// `metrics` and `webhooks` may be nullptr (no token then admits anyone to
+// reader/admin routes: they answer 401; no metrics; no webhooks).
+struct ApiDeps {
+  Store& store;
+  crypto::RandomSource& random;
+  const Clock& clock;
+  Logger& logger;
+  const TokenAuthenticator* tokens = nullptr;
+  Metrics* metrics = nullptr;
+  WebhookNotifier* webhooks = nullptr;
+};
+
+// The outcome of one evidence submission.
+struct Submission {
+  int64_t report_id = 0;
+  AppraisalResult result;
+  std::string report_json;  // the report document as answered
+};
+
+// Routes (schemas/openapi.yaml is the reference; roles: agent = no token,
+// the enrolled AK signs; reader/admin = bearer token):
+//   agent  POST /v1/enrollments                  EnrollmentRequest -> 201 EnrollmentChallenge
+//   agent  POST /v1/enrollments/{id}/activate    ActivationRequest -> 200 ActivationResult
+//   agent  POST /v1/hosts/{id}/challenges        {}                -> 201 Challenge
+//   agent  POST /v1/hosts/{id}/evidence          Evidence          -> 200 report
+//   reader GET  /v1/hosts   ?verdict=&hypervisor=&label=k:v&sort=&order=&limit=&after=&offset=
+//   reader GET  /v1/hosts/{id}
+//   reader GET  /v1/hosts/{id}/reports/latest
+//   reader GET  /v1/hosts/{id}/reports           ?limit=&before=
+//   reader GET  /v1/summary                      fleet summary
+//   admin  PUT  /v1/hosts/{id}/agent-url         {"url": "..."} ("" clears) -> 200 host
+//   admin  POST /v1/hosts/{id}/identity/approve  {} -> 200 host (applies the pending keys)
+//   reader GET  /v1/reference-sets
+//   reader GET  /v1/reference-sets/{name}        ?version=
+//   admin  PUT  /v1/reference-sets/{name}        ReferenceSet (If-Match: version optional) -> 200
+//   admin  DELETE /v1/reference-sets/{name}      -> 204
+//   admin  POST /v1/reference-sets/{name}/entries         ReferenceValue -> 201 set
+//   admin  DELETE /v1/reference-sets/{name}/entries/{id}  -> 200 set
+//   admin  POST /v1/reference-sets/{name}/import {"host_id": "..."} -> 201 set (from the
+//          host's latest verified evidence; ImportPlatformReferences)
+//   reader GET  /v1/metrics                      Prometheus text (or public, see options)
+//   any    GET  /v1/healthz
+// Errors: core/http's JSON error document with the Status mapping; 401
+// without a valid token, 403 for a reader on an admin route. A failed
 // appraisal is a 200 report with verdict "untrusted" and its findings.
-// Thread-safe. `store`, `references`, `random`, `clock` and `logger` must
-// outlive the API; `references` is read under the API's lock.
+// Thread-safe.
 class VerifierApi {
  public:
-  VerifierApi(Store& store, const ReferenceSet& references, ApiOptions options,
-              crypto::RandomSource& random, const Clock& clock, Logger& logger);
+  VerifierApi(ApiDeps deps, ApiOptions options);
 
   http::Response Handle(const http::Request& request);
 
+  // The submission path shared by the HTTP routes and the pull-mode poller.
+  // IssueNonce: NotFound for an unknown host. SubmitEvidence: InvalidArgument
+  // for a document that does not decode, NotFound for an unknown host, store
+  // errors as they are; otherwise the appraisal's report (whatever its
+  // verdict), persisted before this returns.
+  Result<Bytes> IssueNonce(const std::string& host_id);
+  Result<Submission> SubmitEvidence(const std::string& host_id, std::string_view evidence_json);
+
  private:
+  http::Response Route(const http::Request& request);
   http::Response Enroll(const http::Request& request);
   http::Response Activate(const std::string& enrollment_id, const http::Request& request);
   http::Response Challenge(const std::string& host_id);
@@ -57,14 +110,22 @@ class VerifierApi {
   http::Response LatestReport(const std::string& host_id);
   http::Response ListReports(const std::string& host_id, const http::Request& request);
   Result<std::string> NewId(std::string_view prefix);
+  // The compiled union of every current reference set, rebuilt when the
+  // store's reference generation moves.
+  Result<std::shared_ptr<const ReferenceSet>> References();
 
   Store& store_;
-  const ReferenceSet& references_;
-  ApiOptions options_;
-  std::mutex random_mu_;
   crypto::RandomSource& random_;
   const Clock& clock_;
   Logger& logger_;
+  const TokenAuthenticator* tokens_;
+  Metrics* metrics_;
+  WebhookNotifier* webhooks_;
+  ApiOptions options_;
+  std::mutex random_mu_;
+  std::mutex references_mu_;
+  int64_t references_generation_ = -1;
+  std::shared_ptr<const ReferenceSet> references_;
 };
 
 // The report document of an appraisal (also stored as report_json).
