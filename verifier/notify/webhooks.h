@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -95,19 +96,26 @@ class WebhookNotifier {
  private:
   WebhookNotifier(WebhookOptions options, http::HttpClient& client, const Clock& clock,
                   Logger& logger, Metrics* metrics);
-  void Run();
-
   struct Delivery;
+  void Run();
+  // The next delivery whose backoff has ended (removed from the queue), or
+  // nullptr; `wake` is then when the earliest waiting one is due. mu_ held.
+  std::shared_ptr<Delivery> TakeNextLocked(std::chrono::steady_clock::time_point& wake);
+  // Logs and counts a delivery given up on. mu_ held.
+  void DropLocked(const Delivery& delivery, const std::string& why);
+
   WebhookOptions options_;
   http::HttpClient& client_;
   const Clock& clock_;
   Logger& logger_;
   Metrics* metrics_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;       // wakes the worker: new event, Stop()
+  std::condition_variable idle_cv_;  // wakes Flush(): queue empty, nothing in flight
   std::deque<std::shared_ptr<Delivery>> queue_;
   size_t in_progress_ = 0;
   bool stopping_ = false;
+  std::mt19937_64 rng_;  // backoff jitter; event ids only if the DRBG fails. mu_ held.
   std::thread worker_;
 };
 
