@@ -17,6 +17,7 @@
 
 #include "core/base/bytes.h"
 #include "core/base/status.h"
+#include "core/crypto/random.h"
 
 namespace vouch::verifier {
 
@@ -48,12 +49,23 @@ class TokenAuthenticator {
   std::vector<TokenEntry> tokens_;
 };
 
+// "reader" / "admin" -> Role; InvalidArgument otherwise.
+Result<Role> ParseRole(std::string_view name);
+// Token names (the NAME of `token.NAME`, shown in logs): 1-64 characters,
+// letters, digits, '.', '_', '-', starting with a letter or digit.
+// InvalidArgument otherwise.
+Status CheckTokenName(std::string_view name);
 // "reader:sha256:<hex>" / "admin:sha256:<hex>" (a config value) -> entry
-// named `name`. InvalidArgument naming what is wrong.
+// named `name`. The hex is 64 digits, either case. InvalidArgument naming
+// what is wrong (never echoing more of the value than the role).
 Result<TokenEntry> ParseTokenSpec(std::string_view name, std::string_view spec);
-// A new random token ("vch_" + base64url of 32 random bytes) - Unavailable
-// when the system RNG fails.
+// The config value of `entry`: "ROLE:sha256:<lower-case hex>".
+std::string TokenSpec(const TokenEntry& entry);
+// A new random token ("vch_" + base64url of 32 random bytes, 47
+// characters) - Unavailable when the system RNG fails. The overload takes
+// the randomness (tests).
 Result<std::string> NewToken();
+Result<std::string> NewToken(crypto::RandomSource& random);
 // "sha256:<hex>" of `token`.
 std::string HashToken(std::string_view token);
 

@@ -1,0 +1,115 @@
+#include "core/base/key_value_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <utility>
+
+namespace vouch {
+namespace {
+
+std::string SizeText(size_t bytes) {
+  constexpr size_t kMiB = size_t{1024} * 1024;
+  if (bytes >= kMiB && bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
+  return std::to_string(bytes) + " bytes";
+}
+
+// Closes a file descriptor on every return path.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+std::string_view TrimKeyValueSpace(std::string_view s) {
+  auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string QuoteForError(std::string_view value) {
+  constexpr size_t kMaxShown = 64;
+  std::string out = "'";
+  out += value.substr(0, kMaxShown);
+  if (value.size() > kMaxShown) out += "...";
+  out += "'";
+  return out;
+}
+
+Status ParseKeyValueText(std::string_view text,
+                         const std::function<Status(const KeyValueEntry&)>& on_entry) {
+  std::map<std::string, size_t, std::less<>> seen;  // key -> line it was set on
+  size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    const std::string where = "line " + std::to_string(line_no);
+
+    line = TrimKeyValueSpace(line);
+    if (line.empty() || line.front() == '#') continue;
+    const size_t eq = line.find('=');
+    if (eq == std::string_view::npos) {
+      return InvalidArgumentError(where + ": expected 'key = value', got " + QuoteForError(line));
+    }
+    const std::string_view key = TrimKeyValueSpace(line.substr(0, eq));
+    const std::string_view value = TrimKeyValueSpace(line.substr(eq + 1));
+    if (key.empty()) return InvalidArgumentError(where + ": missing key before '='");
+    if (auto it = seen.find(key); it != seen.end()) {
+      return InvalidArgumentError(where + ": " + std::string(key) + ": set again (first on line " +
+                                  std::to_string(it->second) + ")");
+    }
+    seen.emplace(std::string(key), line_no);
+    VOUCH_RETURN_IF_ERROR_CTX(on_entry(KeyValueEntry{key, value, line_no}), where);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> ReadKeyValueFile(const std::string& path, size_t max_bytes) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (fd.get() < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) {
+      return NotFoundError("config file " + path + " does not exist");
+    }
+    return PermissionDeniedError("config file " + path + " cannot be read");
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return PermissionDeniedError("config file " + path + " cannot be read (a directory)");
+  }
+  // Read up to one byte past the limit instead of trusting st_size: devices,
+  // pipes and /proc files report sizes that mean nothing.
+  std::string text;
+  char buffer[16384];
+  while (true) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return UnavailableError("config file " + path + ": read error");
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > max_bytes) {
+      return InvalidArgumentError(path + ": larger than " + SizeText(max_bytes) +
+                                  ", not a configuration file");
+    }
+  }
+  return text;
+}
+
+}  // namespace vouch
