@@ -17,10 +17,13 @@
 #define VOUCH_VERIFIER_POLLER_POLLER_H_
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/base/bytes.h"
 #include "core/base/clock.h"
@@ -48,16 +51,24 @@ struct PollerOptions {
   std::chrono::milliseconds interval{60000};
   double jitter = 0.1;  // 0..1, fraction of interval
   size_t max_in_flight = 16;
+  // How often the store is re-read for hosts whose agent URL was set,
+  // changed or cleared; at least 1 ms.
   std::chrono::milliseconds scan_interval{30000};
-  // PCRs to request; empty = the agent's default (0-23).
+  // PCRs to request, each < 24 (sent sorted, duplicates removed); empty =
+  // the agent's default (0-23).
   std::vector<uint32_t> pcrs;
 };
 
 class Poller {
  public:
-  // InvalidArgument for interval < 1 s, jitter outside [0, 1] or
-  // max_in_flight 0. The references must outlive the poller. `client` is
-  // the HTTP client for agents (its TLS options: the agents' CA).
+  // InvalidArgument for interval < 1 s, jitter outside [0, 1] (or NaN),
+  // max_in_flight 0 or over 1024 (one worker thread each), scan_interval
+  // under 1 ms, a PCR >= 24, or an empty hook. The references must outlive
+  // the poller; `metrics` may be nullptr (nothing counted). `client` is the
+  // HTTP client for agents (its TLS options: the agents' CA; its timeout
+  // bounds each poll and therefore Stop()). The schedule runs on a
+  // monotonic clock (a wall-clock step neither bunches nor stalls polls);
+  // `clock` only dates the last successful poll named in failure warnings.
   static Result<std::unique_ptr<Poller>> Create(Store& store, http::HttpClient& client,
                                                 PollerHooks hooks, PollerOptions options,
                                                 const Clock& clock, crypto::RandomSource& random,
@@ -66,14 +77,22 @@ class Poller {
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
 
-  // Starts the scheduler thread (and up to max_in_flight worker threads).
+  // Starts the scheduler thread and max_in_flight worker threads. The
+  // first store scan happens at once; each host's first poll is due after
+  // its jitter alone. A second Start, or a Start after Stop, does nothing.
   void Start();
-  // Stops scheduling, waits for polls in flight (each bounded by the HTTP
-  // client's timeout), joins the threads. Idempotent.
+  // Stops scheduling, drops polls not yet started, waits for polls in
+  // flight (each bounded by the HTTP client's timeout), joins the threads.
+  // Never waits for the schedule (condition variables, no sleeps).
+  // Idempotent; thread-safe.
   void Stop();
   // One round over every host with an agent URL, now, ignoring the schedule
-  // (bounded by max_in_flight); returns when all finished: how many hosts
-  // produced a report. For tests and `vouch-verifier poll --once`.
+  // (at most max_in_flight of its own polls at a time, on threads of its
+  // own; independent of Start/Stop's workers, except that it starts no new
+  // poll once Stop was called); returns when all finished: how many hosts
+  // produced a report. Store errors while listing hosts are returned (with
+  // context); failures of single polls are logged and counted, not
+  // returned. For tests and `vouch-verifier poll --once`.
   Result<size_t> PollAllOnce();
 
  private:
