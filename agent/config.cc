@@ -4,44 +4,20 @@
 
 #include <charconv>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <functional>
-#include <limits>
-#include <set>
-#include <sstream>
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include "core/base/key_value_file.h"
 
 namespace vouch::agent {
 namespace {
 
 using Setter = std::function<Status(AgentConfig&, std::string_view)>;
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// Quotes a value for an error message, cut short so a huge line stays a
-// readable message.
-std::string Quoted(std::string_view value) {
-  constexpr size_t kMaxShown = 64;
-  std::string out = "'";
-  out += value.substr(0, kMaxShown);
-  if (value.size() > kMaxShown) out += "...";
-  out += "'";
-  return out;
-}
-
 Status Expected(std::string_view what, std::string_view got) {
-  return InvalidArgumentError("expected " + std::string(what) + ", got " + Quoted(got));
+  return InvalidArgumentError("expected " + std::string(what) + ", got " + QuoteForError(got));
 }
 
 // Unsigned decimal integer in [min, max]; no sign, no spaces, no suffix.
@@ -318,7 +294,7 @@ std::vector<std::string_view> AgentConfigKeys() {
 }
 
 Status SetAgentConfigValue(AgentConfig& config, std::string_view key, std::string_view value) {
-  value = Trim(value);
+  value = TrimKeyValueSpace(value);
   if (key.starts_with("label.")) {
     return SetLabel(config, key.substr(6), value).WithContext(key);
   }
@@ -330,58 +306,15 @@ Status SetAgentConfigValue(AgentConfig& config, std::string_view key, std::strin
 
 Result<AgentConfig> ParseAgentConfig(std::string_view text) {
   AgentConfig config;
-  std::map<std::string, size_t, std::less<>> seen;  // key -> line it was set on
-  size_t line_no = 0;
-  while (!text.empty()) {
-    ++line_no;
-    const size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    const std::string where = "line " + std::to_string(line_no);
-
-    line = Trim(line);
-    if (line.empty() || line.front() == '#') continue;
-    const size_t eq = line.find('=');
-    if (eq == std::string_view::npos) {
-      return InvalidArgumentError(where + ": expected 'key = value', got " + Quoted(line));
-    }
-    const std::string_view key = Trim(line.substr(0, eq));
-    const std::string_view value = Trim(line.substr(eq + 1));
-    if (key.empty()) return InvalidArgumentError(where + ": missing key before '='");
-    // A repeated key is most likely a forgotten edit; refusing it beats
-    // silently taking the last value.
-    if (auto it = seen.find(key); it != seen.end()) {
-      return InvalidArgumentError(where + ": " + std::string(key) + ": set again (first on line " +
-                                  std::to_string(it->second) + ")");
-    }
-    seen.emplace(std::string(key), line_no);
-    VOUCH_RETURN_IF_ERROR_CTX(SetAgentConfigValue(config, key, value), where);
-  }
+  VOUCH_RETURN_IF_ERROR(ParseKeyValueText(text, [&config](const KeyValueEntry& entry) {
+    return SetAgentConfigValue(config, entry.key, entry.value);
+  }));
   return config;
 }
 
 Result<AgentConfig> LoadAgentConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      return NotFoundError("config file " + path + " does not exist");
-    }
-    return PermissionDeniedError("config file " + path + " cannot be read");
-  }
-  // A configuration file is a few kilobytes; anything huge is a mistake
-  // (e.g. a log file named by accident).
-  constexpr std::streamoff kMaxConfigBytes = std::streamoff{1024} * 1024;
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size > kMaxConfigBytes) {
-    return InvalidArgumentError(path + ": larger than 1 MiB, not a configuration file");
-  }
-  in.seekg(0);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return UnavailableError("config file " + path + ": read error");
-  Result<AgentConfig> config = ParseAgentConfig(text.str());
+  VOUCH_ASSIGN_OR_RETURN(std::string text, ReadKeyValueFile(path));
+  Result<AgentConfig> config = ParseAgentConfig(text);
   if (!config.has_value()) return config.status().WithContext(path);
   return config;
 }
