@@ -1,14 +1,11 @@
 #include "agent/commands.h"
 
 #include <pthread.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -25,6 +22,7 @@
 #include "agent/state_dir.h"
 #include "core/base/bytes.h"
 #include "core/base/clock.h"
+#include "core/base/systemd_notify.h"
 #include "core/crypto/digest.h"
 #include "core/crypto/random.h"
 #include "core/http/cpprest_http.h"
@@ -181,24 +179,6 @@ void StopOnSignals(StopSignal& stop, Logger& logger) {
       stop.Stop();
     }
   }).detach();
-}
-
-// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET, when set.
-void NotifySystemd(std::string_view state) {
-  const char* path = std::getenv("NOTIFY_SOCKET");  // NOLINT(concurrency-mt-unsafe)
-  if (path == nullptr || path[0] == '\0') return;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  size_t len = std::strlen(path);
-  if (len >= sizeof(addr.sun_path)) return;
-  std::memcpy(addr.sun_path, path, len);
-  if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
-  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
-  socklen_t addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
-  (void)sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
-               addr_len);
-  close(fd);
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
+// VerifierApi: routing, authorization, enrollment and the evidence
+// submission path. Hosts/summary/metrics handlers are in api_hosts.cc,
+// reference sets in api_references.cc.
 #include "verifier/api/api.h"
 
 #include <array>
-#include <ctime>
-#include <nlohmann/json.hpp>
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,67 +14,12 @@
 #include "core/protocol/enrollment.h"
 #include "core/protocol/evidence.h"
 #include "core/protocol/finding_json.h"
+#include "verifier/api/api_internal.h"
 
 namespace vouch::verifier {
 
-namespace {
-
-using Json = nlohmann::ordered_json;
-
-std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
-
-std::vector<std::string> Split(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (end > start) parts.emplace_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
-std::string QueryValue(std::string_view query, std::string_view key) {
-  size_t start = 0;
-  while (start < query.size()) {
-    size_t end = query.find('&', start);
-    if (end == std::string_view::npos) end = query.size();
-    std::string_view pair = query.substr(start, end - start);
-    size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == key) {
-      return std::string(pair.substr(eq + 1));
-    }
-    start = end + 1;
-  }
-  return "";
-}
-
-Result<size_t> ParseLimit(const std::string& text, size_t fallback) {
-  if (text.empty()) return fallback;
-  if (text.size() > 4 || text.find_first_not_of("0123456789") != std::string::npos) {
-    return Status(Code::kInvalidArgument, "limit: expected 1-1000");
-  }
-  size_t n = std::stoul(text);
-  if (n < 1 || n > 1000) return Status(Code::kInvalidArgument, "limit: expected 1-1000");
-  return n;
-}
-
-Json HostJson(const HostRecord& h) {
-  Json j;
-  j["host_id"] = h.host_id;
-  j["hostname"] = h.hostname;
-  j["ak_name"] = HexEncode(h.ak_name);
-  j["enrolled_at"] = FormatRfc3339Utc(h.enrolled_at);
-  j["verdict"] = h.verdict;
-  j["last_report_at"] =
-      h.last_report_at ? Json(FormatRfc3339Utc(*h.last_report_at)) : Json(nullptr);
-  Json facts = Json::parse(h.host_facts_json, nullptr, false);
-  j["facts"] = facts.is_discarded() ? Json::object() : facts;
-  return j;
-}
-
-}  // namespace
+using api_internal::Dump;
+using api_internal::Json;
 
 std::string ReportJson(const std::string& host_id, int64_t report_id,
                        const AppraisalResult& result) {
@@ -92,14 +39,15 @@ std::string ReportJson(const std::string& host_id, int64_t report_id,
   return Dump(j);
 }
 
-VerifierApi::VerifierApi(Store& store, const ReferenceSet& references, ApiOptions options,
-                         crypto::RandomSource& random, const Clock& clock, Logger& logger)
-    : store_(store),
-      references_(references),
-      options_(std::move(options)),
-      random_(random),
-      clock_(clock),
-      logger_(logger) {}
+VerifierApi::VerifierApi(ApiDeps deps, ApiOptions options)
+    : store_(deps.store),
+      random_(deps.random),
+      clock_(deps.clock),
+      logger_(deps.logger),
+      tokens_(deps.tokens),
+      metrics_(deps.metrics),
+      webhooks_(deps.webhooks),
+      options_(std::move(options)) {}
 
 Result<std::string> VerifierApi::NewId(std::string_view prefix) {
   std::array<uint8_t, 12> bytes{};
@@ -110,12 +58,64 @@ Result<std::string> VerifierApi::NewId(std::string_view prefix) {
   return std::string(prefix) + HexEncode(bytes);
 }
 
+Status VerifierApi::Counted(Status status) {
+  if (metrics_ != nullptr &&
+      (status.code() == Code::kUnavailable || status.code() == Code::kDataLoss ||
+       status.code() == Code::kInternal)) {
+    metrics_->RecordStoreError();
+  }
+  return status;
+}
+
+std::variant<Principal, http::Response> VerifierApi::Authorize(const http::Request& request,
+                                                               Role role) {
+  if (tokens_ == nullptr || tokens_->empty()) {
+    http::Response r = http::ErrorResponse(
+        Status(Code::kUnauthenticated,
+               "no API tokens are configured on this verifier (token.NAME in its configuration)"));
+    r.headers["www-authenticate"] = "Bearer";
+    return r;
+  }
+  std::optional<Principal> who = tokens_->Authenticate(request.Header("authorization"));
+  if (!who.has_value()) {
+    http::Response r = http::ErrorResponse(
+        Status(Code::kUnauthenticated, "a valid bearer token is required (Authorization: Bearer)"));
+    r.headers["www-authenticate"] = "Bearer";
+    return r;
+  }
+  if (role == Role::kAdmin && who->role != Role::kAdmin) {
+    logger_.Warning("token '" + who->name + "' (reader) refused on " + request.method + " " +
+                    request.path);
+    return http::ErrorResponse(
+        Status(Code::kPermissionDenied, "this route needs a token with the admin role"));
+  }
+  return *who;
+}
+
 http::Response VerifierApi::Handle(const http::Request& request) {
-  std::vector<std::string> p = Split(request.path);
+  std::vector<std::string> p = api_internal::Split(request.path);
+  const bool evidence_route =
+      p.size() == 4 && p[0] == "v1" && p[1] == "hosts" && p[3] == "evidence";
+  const size_t limit = evidence_route ? options_.max_evidence_bytes : options_.max_request_bytes;
+  if (request.body.size() > limit) {
+    if (evidence_route && metrics_ != nullptr) {
+      metrics_->RecordAttestation("rejected", std::chrono::nanoseconds(0));
+    }
+    return http::ErrorResponse(413, "payload_too_large",
+                               "request body of " + std::to_string(request.body.size()) +
+                                   " bytes exceeds this route's limit of " + std::to_string(limit) +
+                                   " bytes");
+  }
+  return Route(request);
+}
+
+http::Response VerifierApi::Route(const http::Request& request) {
+  std::vector<std::string> p = api_internal::Split(request.path);
   const std::string& m = request.method;
   if (p.empty() || p[0] != "v1") {
     return http::ErrorResponse(404, "not_found", "no such endpoint: " + request.path);
   }
+  // Agent routes and health: no token (the enrolled AK authenticates).
   if (p.size() == 2 && p[1] == "healthz") {
     return m == "GET" ? http::JsonResponse(R"({"status":"ok"})") : http::MethodNotAllowed("GET");
   }
@@ -127,25 +127,49 @@ http::Response VerifierApi::Handle(const http::Request& request) {
       return http::ErrorResponse(404, "not_found", "no such enrollment");
     return m == "POST" ? Activate(p[2], request) : http::MethodNotAllowed("POST");
   }
+  if (p.size() == 4 && p[1] == "hosts" && (p[3] == "challenges" || p[3] == "evidence")) {
+    if (!protocol::IsValidId(p[2])) return http::ErrorResponse(404, "not_found", "no such host");
+    if (m != "POST") return http::MethodNotAllowed("POST");
+    return p[3] == "challenges" ? Challenge(p[2]) : Evidence(p[2], request);
+  }
+  if (p.size() == 2 && p[1] == "metrics") {
+    if (m != "GET") return http::MethodNotAllowed("GET");
+    if (!options_.metrics_public) {
+      auto who = Authorize(request, Role::kReader);
+      if (auto* denied = std::get_if<http::Response>(&who)) return std::move(*denied);
+    }
+    return MetricsText();
+  }
+
+  // Dashboard and operator routes: reader for GET, admin for changes.
+  const bool is_read = m == "GET";
+  auto authorized = Authorize(request, is_read ? Role::kReader : Role::kAdmin);
+  if (auto* denied = std::get_if<http::Response>(&authorized)) return std::move(*denied);
+  const Principal& who = std::get<Principal>(authorized);
+
+  if (p.size() == 2 && p[1] == "summary") {
+    return is_read ? Summary() : http::MethodNotAllowed("GET");
+  }
   if (p.size() == 2 && p[1] == "hosts") {
-    return m == "GET" ? ListHosts(request) : http::MethodNotAllowed("GET");
+    return is_read ? ListHosts(request) : http::MethodNotAllowed("GET");
   }
   if (p.size() >= 3 && p[1] == "hosts") {
     if (!protocol::IsValidId(p[2])) return http::ErrorResponse(404, "not_found", "no such host");
-    if (p.size() == 3) return m == "GET" ? GetHost(p[2]) : http::MethodNotAllowed("GET");
-    if (p.size() == 4 && p[3] == "challenges") {
-      return m == "POST" ? Challenge(p[2]) : http::MethodNotAllowed("POST");
-    }
-    if (p.size() == 4 && p[3] == "evidence") {
-      return m == "POST" ? Evidence(p[2], request) : http::MethodNotAllowed("POST");
-    }
+    if (p.size() == 3) return is_read ? GetHost(p[2]) : http::MethodNotAllowed("GET");
     if (p.size() == 4 && p[3] == "reports") {
-      return m == "GET" ? ListReports(p[2], request) : http::MethodNotAllowed("GET");
+      return is_read ? ListReports(p[2], request) : http::MethodNotAllowed("GET");
     }
     if (p.size() == 5 && p[3] == "reports" && p[4] == "latest") {
-      return m == "GET" ? LatestReport(p[2]) : http::MethodNotAllowed("GET");
+      return is_read ? LatestReport(p[2]) : http::MethodNotAllowed("GET");
+    }
+    if (p.size() == 4 && p[3] == "agent-url") {
+      return m == "PUT" ? SetAgentUrl(p[2], request, who) : http::MethodNotAllowed("PUT");
+    }
+    if (p.size() == 5 && p[3] == "identity" && p[4] == "approve") {
+      return m == "POST" ? ApproveIdentity(p[2], who) : http::MethodNotAllowed("POST");
     }
   }
+  if (p.size() >= 2 && p[1] == "reference-sets") return ReferenceRoutes(p, request, who);
   return http::ErrorResponse(404, "not_found", "no such endpoint: " + request.path);
 }
 
@@ -159,15 +183,17 @@ http::Response VerifierApi::Enroll(const http::Request& request) {
     return StartEnrollment(*req, *id, options_.registrar, random_, clock_.Now());
   }();
   if (!started.has_value()) {
+    if (metrics_ != nullptr) metrics_->RecordEnrollment("refused");
     logger_.Warning("enrollment from " + request.remote_address +
                     " refused: " + started.error().ToString());
     return http::ErrorResponse(started.error());
   }
-  if (Status s = store_.CreateEnrollment(started->record); !s.ok()) {
+  if (Status s = Counted(store_.CreateEnrollment(started->record)); !s.ok()) {
     return http::ErrorResponse(s);
   }
   Result<std::string> body = protocol::EncodeEnrollmentChallenge(started->challenge);
   if (!body.has_value()) return http::ErrorResponse(body.error());
+  if (metrics_ != nullptr) metrics_->RecordEnrollment("started");
   logger_.Info("enrollment " + *id + " started for AK " + HexEncode(started->record.ak_name));
   return http::JsonResponse(std::move(*body), 201);
 }
@@ -177,18 +203,60 @@ http::Response VerifierApi::Activate(const std::string& enrollment_id,
   Result<protocol::ActivationRequest> req = protocol::DecodeActivationRequest(request.body);
   if (!req.has_value()) return http::ErrorResponse(req.error());
   Result<EnrollmentRecord> record = store_.GetEnrollment(enrollment_id);
-  if (!record.has_value()) return http::ErrorResponse(record.error());
+  if (!record.has_value()) return http::ErrorResponse(Counted(record.error()));
   if (Status s = CompleteEnrollment(*record, *req, clock_.Now()); !s.ok()) {
+    if (metrics_ != nullptr) metrics_->RecordEnrollment("refused");
     logger_.Warning("activation of enrollment " + enrollment_id + " refused: " + s.ToString());
     return http::ErrorResponse(s);
   }
-  // An AK already enrolled stays with its host: a second enrollment of the
-  // same AK is refused rather than silently creating a twin.
-  Result<std::optional<HostRecord>> existing = store_.FindHostByAkName(record->ak_name);
-  if (!existing.has_value()) return http::ErrorResponse(existing.error());
-  if (existing->has_value()) {
-    return http::ErrorResponse(Status(
-        Code::kFailedPrecondition, "this AK is already enrolled as host " + (*existing)->host_id));
+  // The same AK again: if it is the same EK too, the host lost its
+  // enrollment state and gets its host id back (nothing changes). An AK is
+  // never enrolled twice.
+  Result<std::optional<HostRecord>> by_ak = store_.FindHostByAkName(record->ak_name);
+  if (!by_ak.has_value()) return http::ErrorResponse(Counted(by_ak.error()));
+  if (by_ak->has_value()) {
+    const HostRecord& existing = **by_ak;
+    if (existing.ek_public != record->ek_public) {
+      return http::ErrorResponse(Status(Code::kFailedPrecondition,
+                                        "this AK is already enrolled as host " + existing.host_id));
+    }
+    logger_.Info("enrollment " + enrollment_id + ": keys unchanged, host " + existing.host_id +
+                 " keeps its enrollment");
+    Result<std::string> body = protocol::EncodeActivationResult({existing.host_id});
+    if (!body.has_value()) return http::ErrorResponse(body.error());
+    return http::JsonResponse(std::move(*body));
+  }
+  // The same EK with another AK: the host's identity changed (new agent
+  // state, or someone else using its TPM). Flagged for an admin, never
+  // applied silently.
+  Result<std::optional<HostRecord>> by_ek = store_.FindHostByEkPublic(record->ek_public);
+  if (!by_ek.has_value()) return http::ErrorResponse(Counted(by_ek.error()));
+  if (by_ek->has_value()) {
+    const HostRecord& existing = **by_ek;
+    IdentityChange change{enrollment_id, "ak_changed", clock_.Now()};
+    if (Status s = Counted(store_.FlagIdentityChange(existing.host_id, change)); !s.ok()) {
+      return http::ErrorResponse(s);
+    }
+    logger_.Warning("host " + existing.host_id + " (" + existing.hostname + "): enrollment " +
+                    enrollment_id + " proved a new AK " + HexEncode(record->ak_name) +
+                    " for its EK; host flagged untrusted until an admin approves");
+    if (webhooks_ != nullptr) {
+      WebhookEvent event;
+      event.type = "host.identity_changed";
+      event.host_id = existing.host_id;
+      event.hostname = existing.hostname;
+      event.previous_verdict = existing.verdict;
+      event.verdict = "untrusted";
+      event.reason = change.reason;
+      event.at = change.detected_at;
+      webhooks_->Notify(event);
+    }
+    return http::ErrorResponse(
+        Status(Code::kFailedPrecondition,
+               "host " + existing.host_id +
+                   " is enrolled with this EK and another AK; the new AK waits for an admin (POST "
+                   "/v1/hosts/" +
+                   existing.host_id + "/identity/approve)"));
   }
   Result<std::string> host_id = NewId("h-");
   if (!host_id.has_value()) return http::ErrorResponse(host_id.error());
@@ -205,9 +273,11 @@ http::Response VerifierApi::Activate(const std::string& enrollment_id,
   host.ak_name = record->ak_name;
   host.host_facts_json = record->host_facts_json;
   host.enrolled_at = clock_.Now();
-  if (Status s = store_.ActivateEnrollment(enrollment_id, host, /*replace=*/false); !s.ok()) {
+  if (Status s = Counted(store_.ActivateEnrollment(enrollment_id, host, /*replace=*/false));
+      !s.ok()) {
     return http::ErrorResponse(s);
   }
+  if (metrics_ != nullptr) metrics_->RecordEnrollment("activated");
   logger_.Info("host " + host.host_id + " (" + host.hostname + ") enrolled, AK " +
                HexEncode(host.ak_name));
   Result<std::string> body = protocol::EncodeActivationResult({host.host_id});
@@ -215,130 +285,151 @@ http::Response VerifierApi::Activate(const std::string& enrollment_id,
   return http::JsonResponse(std::move(*body));
 }
 
-http::Response VerifierApi::Challenge(const std::string& host_id) {
+Result<Bytes> VerifierApi::IssueNonce(const std::string& host_id) {
   Result<HostRecord> host = store_.GetHost(host_id);
-  if (!host.has_value()) return http::ErrorResponse(host.error());
+  if (!host.has_value()) return Counted(host.error());
   NonceRecord nonce;
   nonce.nonce = Bytes(32);
   {
     std::lock_guard<std::mutex> lock(random_mu_);
-    if (Status s = random_.Fill(nonce.nonce); !s.ok()) return http::ErrorResponse(s);
+    VOUCH_RETURN_IF_ERROR(random_.Fill(nonce.nonce));
   }
   nonce.host_id = host_id;
   nonce.expires_at = clock_.Now() + options_.nonce_lifetime;
-  if (Status s = store_.PutNonce(nonce); !s.ok()) return http::ErrorResponse(s);
+  VOUCH_RETURN_IF_ERROR(Counted(store_.PutNonce(nonce)));
+  return nonce.nonce;
+}
+
+http::Response VerifierApi::Challenge(const std::string& host_id) {
+  Result<Bytes> nonce = IssueNonce(host_id);
+  if (!nonce.has_value()) return http::ErrorResponse(nonce.error());
   protocol::Challenge c;
-  c.nonce = nonce.nonce;
-  c.expires_at = FormatRfc3339Utc(nonce.expires_at);
+  c.nonce = *nonce;
+  c.expires_at = FormatRfc3339Utc(clock_.Now() + options_.nonce_lifetime);
   Result<std::string> body = protocol::EncodeChallenge(c);
   if (!body.has_value()) return http::ErrorResponse(body.error());
   return http::JsonResponse(std::move(*body), 201);
 }
 
-http::Response VerifierApi::Evidence(const std::string& host_id, const http::Request& request) {
-  Result<protocol::Evidence> evidence = protocol::DecodeEvidence(request.body);
-  if (!evidence.has_value()) return http::ErrorResponse(evidence.error());
+Result<std::shared_ptr<const ReferenceSet>> VerifierApi::References() {
+  Result<int64_t> generation = store_.ReferenceGeneration();
+  if (!generation.has_value()) return Counted(generation.error());
+  std::lock_guard<std::mutex> lock(references_mu_);
+  if (references_ != nullptr && *generation == references_generation_) return references_;
+  Result<std::vector<ReferenceSetRecord>> sets = store_.ListReferenceSets(true);
+  if (!sets.has_value()) return Counted(sets.error());
+  auto compiled = std::make_shared<ReferenceSet>();
+  const TimePoint now = clock_.Now();
+  for (const ReferenceSetRecord& record : *sets) {
+    Result<policy::ReferenceSetDocument> doc = policy::DecodeReferenceSet(record.document_json);
+    if (!doc.has_value()) {
+      return Status(Code::kDataLoss, "stored reference set '" + record.name + "' version " +
+                                         std::to_string(record.version) +
+                                         " does not decode: " + doc.error().message());
+    }
+    for (policy::ReferenceValue& value : doc->entries) {
+      // An entry past its valid_until no longer vouches for anything.
+      if (value.valid_until.has_value() && *value.valid_until <= now) continue;
+      compiled->Add(std::move(value));
+    }
+  }
+  references_ = std::move(compiled);
+  references_generation_ = *generation;
+  return references_;
+}
+
+Result<Submission> VerifierApi::SubmitEvidence(const std::string& host_id,
+                                               std::string_view evidence_json) {
+  Result<protocol::Evidence> evidence = protocol::DecodeEvidence(evidence_json);
+  if (!evidence.has_value()) return evidence.error();
   Result<HostRecord> host = store_.GetHost(host_id);
-  if (!host.has_value()) return http::ErrorResponse(host.error());
+  if (!host.has_value()) return Counted(host.error());
   std::optional<IssuedNonce> issued;
   Result<NonceRecord> taken = store_.TakeNonce(host_id, evidence->nonce);
   if (taken.has_value()) {
     issued = IssuedNonce{taken->nonce, taken->expires_at, taken->used};
   } else if (taken.error().code() != Code::kNotFound) {
-    return http::ErrorResponse(taken.error());
+    return Counted(taken.error());
   }
+  VOUCH_ASSIGN_OR_RETURN(std::shared_ptr<const ReferenceSet> references, References());
   EnrolledHost enrolled;
   enrolled.host_id = host_id;
   enrolled.ak_public = host->ak_public;
   enrolled.last_reset_count = host->last_reset_count;
   enrolled.last_restart_count = host->last_restart_count;
-  Result<AppraisalResult> result =
-      AppraiseEvidence(*evidence, enrolled, issued, references_, options_.policy, clock_.Now());
-  if (!result.has_value()) return http::ErrorResponse(result.error());
+  VOUCH_ASSIGN_OR_RETURN(
+      AppraisalResult result,
+      AppraiseEvidence(*evidence, enrolled, issued, *references, options_.policy, clock_.Now()));
+  if (host->identity_change.has_value()) {
+    // Keys changed and no admin approved yet: whatever this evidence shows,
+    // the host is not trusted.
+    Finding f;
+    f.id = "host.identity_changed";
+    f.severity = Severity::kError;
+    f.message = "a later enrollment proved another AK for this host's EK (" +
+                host->identity_change->reason + ", enrollment " +
+                host->identity_change->enrollment_id + "); an admin must approve it";
+    result.findings.push_back(std::move(f));
+    result.verdict = Verdict::kUntrusted;
+    result.expires_at = result.appraised_at;
+  }
   ReportRecord report;
   report.host_id = host_id;
-  report.appraised_at = result->appraised_at;
-  report.verdict = std::string(VerdictName(result->verdict));
-  report.reset_count = result->reset_count;
-  report.restart_count = result->restart_count;
-  report.report_json = ReportJson(host_id, 0, *result);
+  report.appraised_at = result.appraised_at;
+  report.verdict = std::string(VerdictName(result.verdict));
+  report.reset_count = result.reset_count;
+  report.restart_count = result.restart_count;
+  report.report_json = ReportJson(host_id, 0, result);
+  if (result.reset_count.has_value()) {
+    // The quote verified with the enrolled AK over a fresh nonce: this is
+    // what the host's TPM said now. Kept for reference import and dry-runs;
+    // its host facts replace the enrollment-time ones.
+    report.evidence_json = std::string(evidence_json);
+    Result<std::string> facts = protocol::EncodeHostFactsJson(evidence->host);
+    if (facts.has_value()) report.host_facts_json = std::move(*facts);
+  }
   Result<int64_t> id = store_.AddReport(report);
-  if (!id.has_value()) return http::ErrorResponse(id.error());
+  if (!id.has_value()) return Counted(id.error());
+  Submission submission;
+  submission.report_id = *id;
+  submission.report_json = ReportJson(host_id, *id, result);
+  submission.result = std::move(result);
   logger_.Info("host " + host_id + ": " + report.verdict + " (" +
-               std::to_string(result->findings.size()) + " findings, report " +
+               std::to_string(submission.result.findings.size()) + " findings, report " +
                std::to_string(*id) + ")");
-  return http::JsonResponse(ReportJson(host_id, *id, *result));
+  NotifyVerdictChange(*host, submission);
+  return submission;
 }
 
-http::Response VerifierApi::ListHosts(const http::Request& request) {
-  HostQuery query;
-  Result<size_t> limit = ParseLimit(QueryValue(request.query, "limit"), 100);
-  if (!limit.has_value()) return http::ErrorResponse(limit.error(), "limit");
-  query.limit = *limit;
-  std::string verdict = QueryValue(request.query, "verdict");
-  if (!verdict.empty()) {
-    if (verdict != "trusted" && verdict != "untrusted" && verdict != "unknown") {
-      return http::ErrorResponse(
-          Status(Code::kInvalidArgument, "verdict: expected trusted, untrusted or unknown"),
-          "verdict");
-    }
-    query.verdict = verdict;
+void VerifierApi::NotifyVerdictChange(const HostRecord& before, const Submission& submission) {
+  const std::string verdict(VerdictName(submission.result.verdict));
+  if (webhooks_ == nullptr || verdict == before.verdict) return;
+  WebhookEvent event;
+  event.type = "host.verdict_changed";
+  event.host_id = before.host_id;
+  event.hostname = before.hostname;
+  event.previous_verdict = before.verdict;
+  event.verdict = verdict;
+  event.report_id = submission.report_id;
+  for (const Finding& f : submission.result.findings) {
+    if (f.severity == Severity::kError) event.findings.push_back(f.id);
   }
-  query.after_host_id = QueryValue(request.query, "after");
-  if (!query.after_host_id.empty() && !protocol::IsValidId(query.after_host_id)) {
-    return http::ErrorResponse(Status(Code::kInvalidArgument, "after: not a host id"), "after");
-  }
-  Result<std::vector<HostRecord>> hosts = store_.ListHosts(query);
-  if (!hosts.has_value()) return http::ErrorResponse(hosts.error());
-  Json j;
-  j["hosts"] = Json::array();
-  for (const HostRecord& h : *hosts) j["hosts"].push_back(HostJson(h));
-  j["next_after"] = hosts->size() == query.limit ? Json(hosts->back().host_id) : Json(nullptr);
-  return http::JsonResponse(Dump(j));
+  event.at = submission.result.appraised_at;
+  webhooks_->Notify(event);
 }
 
-http::Response VerifierApi::GetHost(const std::string& host_id) {
-  Result<HostRecord> host = store_.GetHost(host_id);
-  if (!host.has_value()) return http::ErrorResponse(host.error());
-  return http::JsonResponse(Dump(HostJson(*host)));
-}
-
-http::Response VerifierApi::LatestReport(const std::string& host_id) {
-  Result<std::optional<ReportRecord>> report = store_.LatestReport(host_id);
-  if (!report.has_value()) return http::ErrorResponse(report.error());
-  if (!report->has_value()) {
-    return http::ErrorResponse(Status(Code::kNotFound, "host " + host_id + " has no report yet"));
+http::Response VerifierApi::Evidence(const std::string& host_id, const http::Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  Result<Submission> submission = SubmitEvidence(host_id, request.body);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  if (!submission.has_value()) {
+    if (metrics_ != nullptr) metrics_->RecordAttestation("rejected", elapsed);
+    return http::ErrorResponse(submission.error());
   }
-  Json j = Json::parse((*report)->report_json, nullptr, false);
-  if (j.is_discarded()) return http::ErrorResponse(Status(Code::kDataLoss, "stored report"));
-  j["report_id"] = (*report)->id;
-  return http::JsonResponse(Dump(j));
-}
-
-http::Response VerifierApi::ListReports(const std::string& host_id, const http::Request& request) {
-  Result<size_t> limit = ParseLimit(QueryValue(request.query, "limit"), 20);
-  if (!limit.has_value()) return http::ErrorResponse(limit.error(), "limit");
-  std::string before_text = QueryValue(request.query, "before");
-  int64_t before = 0;
-  if (!before_text.empty()) {
-    if (before_text.size() > 18 ||
-        before_text.find_first_not_of("0123456789") != std::string::npos) {
-      return http::ErrorResponse(Status(Code::kInvalidArgument, "before: not a report id"),
-                                 "before");
-    }
-    before = std::stoll(before_text);
+  if (metrics_ != nullptr) {
+    metrics_->RecordAttestation(VerdictName(submission->result.verdict), elapsed);
   }
-  Result<std::vector<ReportRecord>> reports = store_.ListReports(host_id, *limit, before);
-  if (!reports.has_value()) return http::ErrorResponse(reports.error());
-  Json j;
-  j["reports"] = Json::array();
-  for (const ReportRecord& r : *reports) {
-    Json one = Json::parse(r.report_json, nullptr, false);
-    if (one.is_discarded()) one = Json::object();
-    one["report_id"] = r.id;
-    j["reports"].push_back(std::move(one));
-  }
-  return http::JsonResponse(Dump(j));
+  return http::JsonResponse(std::move(submission->report_json));
 }
 
 }  // namespace vouch::verifier

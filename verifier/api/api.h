@@ -10,6 +10,8 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "core/base/clock.h"
 #include "core/base/logger.h"
@@ -109,6 +111,36 @@ class VerifierApi {
   http::Response GetHost(const std::string& host_id);
   http::Response LatestReport(const std::string& host_id);
   http::Response ListReports(const std::string& host_id, const http::Request& request);
+  http::Response Summary();
+  http::Response MetricsText();
+  http::Response SetAgentUrl(const std::string& host_id, const http::Request& request,
+                             const Principal& who);
+  http::Response ApproveIdentity(const std::string& host_id, const Principal& who);
+  // `who` is authorized already (reader for GET, admin otherwise).
+  http::Response ReferenceRoutes(const std::vector<std::string>& path, const http::Request& request,
+                                 const Principal& who);
+  http::Response ListReferenceSets();
+  http::Response GetReferenceSet(const std::string& name, const http::Request& request);
+  http::Response PutReferenceSet(const std::string& name, const http::Request& request,
+                                 const Principal& who);
+  http::Response DeleteReferenceSet(const std::string& name, const Principal& who);
+  http::Response AddReferenceEntry(const std::string& name, const http::Request& request,
+                                   const Principal& who);
+  http::Response DeleteReferenceEntry(const std::string& name, const std::string& entry_id,
+                                      const Principal& who);
+  http::Response ImportReferences(const std::string& name, const http::Request& request,
+                                  const Principal& who);
+  // Stores `doc` as the next version of its set (expected_version: the
+  // version it replaces, 0 for a new set), filling entry ids, sources and
+  // authors; returns the stored document as answered.
+  Result<std::string> StoreReferenceSet(policy::ReferenceSetDocument doc, int64_t expected_version,
+                                        const Principal& who);
+  // The principal for `request` when it may use a route needing `role`;
+  // otherwise the 401/403 response to send.
+  std::variant<Principal, http::Response> Authorize(const http::Request& request, Role role);
+  // Counts store failures (Unavailable, DataLoss, Internal) in the metrics.
+  Status Counted(Status status);
+  void NotifyVerdictChange(const HostRecord& before, const Submission& submission);
   Result<std::string> NewId(std::string_view prefix);
   // The compiled union of every current reference set, rebuilt when the
   // store's reference generation moves.
