@@ -134,12 +134,6 @@ class Poller::Impl {
     Steady::time_point due;
     bool busy = false;     // queued for or held by a worker
     bool removed = false;  // URL cleared (or host gone) while busy
-    std::optional<std::chrono::system_clock::time_point> last_ok;
-  };
-
-  struct Job {
-    Target target;
-    std::optional<std::chrono::system_clock::time_point> last_ok;
   };
 
   // Every host with an agent URL, by keyset paging over the whole store.
@@ -193,10 +187,17 @@ class Poller::Impl {
   }
 
   // One round for one host; true when the verifier stored a report.
-  bool PollOne(const Target& target,
-               std::optional<std::chrono::system_clock::time_point> last_ok = std::nullopt) {
+  bool PollOne(const Target& target) {
     const std::string url = EvidenceUrl(target.url);
     auto fail = [&](const std::string& what) {
+      std::optional<std::chrono::system_clock::time_point> last_ok;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = last_ok_.find(target.host_id);
+        if (it != last_ok_.end()) {
+          last_ok = it->second;
+        }
+      }
       std::string line = "poller: host " + target.host_id + " (" + url + "): " + what;
       line += last_ok ? "; last successful poll " + FormatRfc3339Utc(*last_ok)
                       : std::string("; no successful poll since the verifier started");
@@ -238,6 +239,10 @@ class Poller::Impl {
     if (!verdict) {
       return fail("evidence refused: " + verdict.error().ToString());
     }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      last_ok_[target.host_id] = clock_.Now();
+    }
     if (metrics_ != nullptr) {
       metrics_->RecordPoll(true);
     }
@@ -262,6 +267,7 @@ class Poller::Impl {
           ++it;
         } else {
           idle_.erase({it->second.due, it->first});
+          last_ok_.erase(it->first);
           it = hosts_.erase(it);
         }
       } else {
@@ -313,7 +319,7 @@ class Poller::Impl {
         HostState& state = hosts_.at(id);
         state.busy = true;
         ++busy_;
-        queue_.push_back(Job{Target{id, state.url}, state.last_ok});
+        queue_.push_back(Target{id, state.url});
         work_cv_.notify_one();
       }
       Steady::time_point wake = next_scan_;
@@ -333,24 +339,21 @@ class Poller::Impl {
       if (stopping_) {
         return;
       }
-      Job job = std::move(queue_.front());
+      Target target = std::move(queue_.front());
       queue_.pop_front();
       lock.unlock();
       const Steady::time_point started = Steady::now();
-      const bool ok = PollOne(job.target, job.last_ok);
+      PollOne(target);
       const Steady::duration jitter = Jitter();
-      const auto finished_wall = clock_.Now();
       lock.lock();
       --busy_;
-      auto it = hosts_.find(job.target.host_id);
+      auto it = hosts_.find(target.host_id);
       if (it != hosts_.end()) {
         if (it->second.removed) {
+          last_ok_.erase(it->first);
           hosts_.erase(it);
         } else {
           it->second.busy = false;
-          if (ok) {
-            it->second.last_ok = finished_wall;
-          }
           it->second.due = started + options_.interval + jitter;
           idle_.emplace(it->second.due, it->first);
         }
@@ -380,8 +383,11 @@ class Poller::Impl {
   std::map<std::string, HostState> hosts_;
   // Hosts not busy, by due time (ties by id): the earliest is begin().
   std::set<std::pair<Steady::time_point, std::string>> idle_;
-  std::deque<Job> queue_;  // handed to workers; never longer than the free slots
-  size_t busy_ = 0;        // queued + running polls
+  std::deque<Target> queue_;  // handed to workers; never longer than the free slots
+  size_t busy_ = 0;           // queued + running polls
+  // When each host's last poll succeeded (scheduled or PollAllOnce), named in
+  // failure warnings so an operator sees how long a host has been dark.
+  std::map<std::string, std::chrono::system_clock::time_point> last_ok_;
   std::thread scheduler_;
   std::vector<std::thread> workers_;
 };

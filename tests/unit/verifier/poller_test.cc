@@ -26,6 +26,7 @@
 #include "core/base/bytes.h"
 #include "core/protocol/enrollment.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/unit/verifier/poller_fake_store.h"
 
 namespace vouch::verifier {
 namespace {
@@ -35,84 +36,6 @@ using Steady = std::chrono::steady_clock;
 using ::testing::HasSubstr;
 using ::vouch::testing::IsOk;
 using ::vouch::testing::StatusIs;
-
-// Only what the poller needs (ListHosts, with keyset paging by host id);
-// everything else is Internal so an unexpected call fails loudly.
-class FakeStore final : public Store {
- public:
-  void SetHost(const std::string& id, const std::string& url) {
-    std::lock_guard<std::mutex> lock(mu_);
-    hosts_[id] = url;
-  }
-  void Remove(const std::string& id) {
-    std::lock_guard<std::mutex> lock(mu_);
-    hosts_.erase(id);
-  }
-  void FailListing(bool fail) { fail_list_ = fail; }
-  size_t list_calls() const { return list_calls_.load(); }
-
-  Result<std::vector<HostRecord>> ListHosts(const HostQuery& query) override {
-    ++list_calls_;
-    if (fail_list_) {
-      return UnavailableError("database is locked");
-    }
-    if (query.limit < 1 || query.limit > 1000) {
-      return InvalidArgumentError("limit");
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<HostRecord> page;
-    for (auto it = hosts_.upper_bound(query.after_host_id);
-         it != hosts_.end() && page.size() < query.limit; ++it) {
-      HostRecord r;
-      r.host_id = it->first;
-      r.agent_url = it->second;
-      page.push_back(std::move(r));
-    }
-    return page;
-  }
-
-  Status CreateEnrollment(const EnrollmentRecord&) override { return Unused(); }
-  Result<EnrollmentRecord> GetEnrollment(const std::string&) override { return Unused(); }
-  Status ActivateEnrollment(const std::string&, const HostRecord&, bool) override {
-    return Unused();
-  }
-  Result<HostRecord> GetHost(const std::string&) override { return Unused(); }
-  Result<std::optional<HostRecord>> FindHostByAkName(ByteView) override { return Unused(); }
-  Result<std::optional<HostRecord>> FindHostByEkPublic(ByteView) override { return Unused(); }
-  Result<FleetSummary> Summarize(StoreTime) override { return Unused(); }
-  Status SetAgentUrl(const std::string&, const std::string&) override { return Unused(); }
-  Status FlagIdentityChange(const std::string&, const IdentityChange&) override { return Unused(); }
-  Status PutNonce(const NonceRecord&) override { return Unused(); }
-  Result<NonceRecord> TakeNonce(const std::string&, ByteView) override { return Unused(); }
-  Result<size_t> PurgeExpiredNonces(StoreTime) override { return Unused(); }
-  Result<int64_t> AddReport(const ReportRecord&) override { return Unused(); }
-  Result<std::optional<ReportRecord>> LatestReport(const std::string&) override { return Unused(); }
-  Result<std::vector<ReportRecord>> ListReports(const std::string&, size_t, int64_t) override {
-    return Unused();
-  }
-  Result<std::optional<StoredEvidence>> LatestEvidence(const std::string&) override {
-    return Unused();
-  }
-  Result<int64_t> PutReferenceSet(const ReferenceSetRecord&, std::optional<int64_t>) override {
-    return Unused();
-  }
-  Result<int64_t> DeleteReferenceSet(const std::string&, StoreTime, const std::string&) override {
-    return Unused();
-  }
-  Result<ReferenceSetRecord> GetReferenceSet(const std::string&, std::optional<int64_t>) override {
-    return Unused();
-  }
-  Result<std::vector<ReferenceSetRecord>> ListReferenceSets(bool) override { return Unused(); }
-  Result<int64_t> ReferenceGeneration() override { return Unused(); }
-
- private:
-  static Status Unused() { return InternalError("not used by the poller"); }
-
-  std::mutex mu_;
-  std::map<std::string, std::string> hosts_;  // id -> agent URL (may be empty)
-  std::atomic<bool> fail_list_{false};
-  std::atomic<size_t> list_calls_{0};
-};
 
 // Records every request and answers through `answer` (default: 200 with a
 // body naming the URL); counts requests running at the same time.
@@ -280,7 +203,7 @@ class PollerTest : public ::testing::Test {
     return text.substr(at + key.size(), text.find('\n', at) - at - key.size());
   }
 
-  FakeStore store_;
+  testing::PollerFakeStore store_;
   FakeClient client_;
   FakeHooks hooks_;
   SystemClock clock_;
