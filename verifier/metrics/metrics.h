@@ -2,7 +2,7 @@
 // format 0.0.4) for GET /v1/metrics. Counters are atomics: recording costs a
 // few nanoseconds on the appraisal path and never blocks.
 //
-// Metric names (stable; docs/verifier.md lists them):
+// Metric names (stable; docs/verifier-operations.md lists them):
 //   vouch_attestations_total{result="trusted|untrusted|unknown|rejected"}
 //       evidence submissions; "rejected" = refused before appraisal (4xx/5xx)
 //   vouch_appraisal_duration_seconds  histogram (buckets 0.0005 .. 2.5 s) of

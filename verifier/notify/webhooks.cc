@@ -305,13 +305,17 @@ bool WebhookNotifier::Flush(std::chrono::milliseconds timeout) {
 }
 
 void WebhookNotifier::Stop() {
+  std::thread worker;
   {
+    // Taking the thread under the lock lets concurrent Stop() calls (and the
+    // destructor after Stop()) join it exactly once.
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
+    worker = std::move(worker_);
   }
   cv_.notify_all();
-  if (worker_.joinable()) {
-    worker_.join();
+  if (worker.joinable()) {
+    worker.join();
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& delivery : queue_) {
@@ -330,15 +334,14 @@ void WebhookNotifier::DropLocked(const Delivery& delivery, const std::string& wh
   }
 }
 
-std::shared_ptr<WebhookNotifier::Delivery> WebhookNotifier::TakeNextLocked(
-    std::chrono::steady_clock::time_point& wake) {
+WebhookNotifier::Next WebhookNotifier::TakeNextLocked() {
   // Per URL, events go out in the order they happened (a receiver must not
   // see "trusted" after a later "untrusted"): only the oldest delivery of
   // each URL is a candidate, so a dead receiver delays only its own events.
   std::set<std::string_view> seen;
   auto now = std::chrono::steady_clock::now();
   auto best = queue_.end();
-  wake = std::chrono::steady_clock::time_point::max();
+  auto wake = std::chrono::steady_clock::time_point::max();
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
     if (!seen.insert((*it)->url).second) {
       continue;
@@ -352,18 +355,17 @@ std::shared_ptr<WebhookNotifier::Delivery> WebhookNotifier::TakeNextLocked(
     }
   }
   if (best == queue_.end()) {
-    return nullptr;
+    return {nullptr, wake};
   }
   std::shared_ptr<Delivery> delivery = *best;
   queue_.erase(best);
-  return delivery;
+  return {std::move(delivery), wake};
 }
 
 void WebhookNotifier::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
-    std::chrono::steady_clock::time_point wake;
-    std::shared_ptr<Delivery> delivery = TakeNextLocked(wake);
+    auto [delivery, wake] = TakeNextLocked();
     if (delivery == nullptr) {
       // Nothing due: sleep until the earliest backoff ends, a new event
       // arrives or Stop() is called (all three notify or time out cv_).

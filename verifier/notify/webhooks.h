@@ -15,11 +15,22 @@
 //   X-Vouch-Timestamp: <unix seconds>;
 //   X-Vouch-Signature: sha256=<hex HMAC-SHA256(secret, timestamp "." body)>
 // (the timestamp in the MAC lets receivers refuse replays older than a few
-// minutes). A 2xx answer is delivered; 4xx other than 408/429 is dropped at
-// once (the receiver refuses it; retrying will not help); anything else,
-// and network errors, are retried after initial_backoff * 2^n (capped at
-// max_backoff, +-20 % jitter) up to max_attempts. The secret is never
-// logged.
+// minutes; it is the time of each attempt, so a late retry still passes,
+// while body and X-Vouch-Delivery stay the same for de-duplication).
+// A 2xx answer is delivered; 4xx other than 408/429 is dropped at once (the
+// receiver refuses it; retrying will not help); anything else, and
+// transport errors (Unavailable, PermissionDenied from TLS), are retried
+// after initial_backoff * 2^n (capped at max_backoff, +-20 % jitter) up to
+// max_attempts. Backoff runs on the steady clock; `Clock` only stamps
+// X-Vouch-Timestamp.
+//
+// One worker thread sends one request at a time. Per URL, events go out in
+// the order they were notified (a retrying event holds back later ones for
+// the same URL only), so a dead receiver never delays the others. Every
+// failed attempt is logged at warning with the URL (query and fragment cut,
+// since tokens live there) and the HTTP status or transport error; the
+// secret and signatures are never logged. docs/verifier-operations.md has
+// the receiver's verification recipe.
 #ifndef VOUCH_VERIFIER_NOTIFY_WEBHOOKS_H_
 #define VOUCH_VERIFIER_NOTIFY_WEBHOOKS_H_
 
@@ -57,17 +68,23 @@ struct WebhookEvent {
 };
 
 struct WebhookOptions {
-  std::vector<std::string> urls;  // http:// or https:// (https off loopback)
-  Bytes secret;                   // HMAC key, at least 16 bytes
+  // http:// or https://; plain http only to 127.0.0.0/8, [::1] or localhost.
+  // No user info (credentials belong in the HMAC secret, not in logs).
+  std::vector<std::string> urls;
+  Bytes secret;  // HMAC key, at least 16 bytes
   int max_attempts = 8;
   std::chrono::milliseconds initial_backoff{1000};
   std::chrono::milliseconds max_backoff{300000};
-  // Events waiting (all URLs); when full the oldest is dropped (logged,
-  // counted as "dropped").
+  // Deliveries waiting (one per event and URL); when full the oldest is
+  // dropped (logged, counted as "dropped"). Create() refuses
+  // max_attempts < 1, initial_backoff < 1 ms, max_backoff < initial_backoff
+  // and max_queue 0 (InvalidArgument).
   size_t max_queue = 10000;
 };
 
-// The event document (the body that is signed). Thread-safe.
+// The event document (the body that is signed): members in the order of the
+// comment above; hostname, previous_verdict, report_id and reason omitted
+// when empty/unset; invalid UTF-8 replaced by U+FFFD. Thread-safe.
 std::string EncodeWebhookEvent(const WebhookEvent& event, std::string_view id);
 // The X-Vouch-Signature value for `body` sent at `timestamp` (unix seconds).
 std::string WebhookSignature(ByteView secret, int64_t timestamp, std::string_view body);
@@ -85,12 +102,18 @@ class WebhookNotifier {
   WebhookNotifier(const WebhookNotifier&) = delete;
   WebhookNotifier& operator=(const WebhookNotifier&) = delete;
 
-  // Queues the event for every URL; returns at once. No-op without URLs.
+  // Queues the event for every URL under a new random id; returns at once
+  // (never does I/O). No-op without URLs; after Stop() the event is dropped
+  // (logged, counted). Thread-safe.
   void Notify(const WebhookEvent& event);
-  // Waits until the queue is empty (every event delivered or dropped) or
-  // `timeout` passes; false on timeout. For tests and clean shutdown.
+  // Waits until the queue is empty and no request is in flight (every event
+  // delivered or dropped) or `timeout` passes; false on timeout. For tests
+  // and clean shutdown. Thread-safe.
   bool Flush(std::chrono::milliseconds timeout);
-  // Stops the worker; events not yet delivered are logged as dropped.
+  // Stops the worker: a backoff wait ends at once; a request in flight is
+  // waited for (bounded by the HTTP client's timeout). Events not delivered
+  // are logged and counted as dropped. Idempotent and thread-safe; must not
+  // be called from the HttpClient (the worker's own thread).
   void Stop();
 
  private:
@@ -98,9 +121,12 @@ class WebhookNotifier {
                   Logger& logger, Metrics* metrics);
   struct Delivery;
   void Run();
-  // The next delivery whose backoff has ended (removed from the queue), or
-  // nullptr; `wake` is then when the earliest waiting one is due. mu_ held.
-  std::shared_ptr<Delivery> TakeNextLocked(std::chrono::steady_clock::time_point& wake);
+  struct Next {
+    std::shared_ptr<Delivery> delivery;          // removed from the queue; nullptr: none due
+    std::chrono::steady_clock::time_point wake;  // when none is due: the earliest due time
+  };
+  // The next delivery whose backoff has ended. mu_ held.
+  Next TakeNextLocked();
   // Logs and counts a delivery given up on. mu_ held.
   void DropLocked(const Delivery& delivery, const std::string& why);
 

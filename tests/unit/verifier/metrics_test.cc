@@ -232,6 +232,7 @@ TEST(MetricsTest, ConcurrentRecordingKeepsExactTotals) {
   constexpr int kThreads = 16;
   constexpr int kPerThread = 20000;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::atomic<bool> go{false};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&m, &go, t] {
