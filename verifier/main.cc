@@ -78,14 +78,18 @@ int Serve(vouch::verifier::VerifierConfig config, vouch::Logger& logger) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  vouch::Result<vouch::crypto::CaStore> cas =
-      vouch::crypto::CaStore::LoadDirectory(config.ek_ca_dir);
-  if (!cas.has_value()) {
-    logger.Error(cas.error().WithContext("ek_ca_dir " + config.ek_ca_dir).ToString());
-    return kExitBadConfig;
+  // An empty ek_ca_dir trusts no EK certificate (allowed_ek.NAME only).
+  std::optional<vouch::crypto::CaStore> cas;
+  if (!config.ek_ca_dir.empty()) {
+    auto loaded = vouch::crypto::CaStore::LoadDirectory(config.ek_ca_dir);
+    if (!loaded.has_value()) {
+      logger.Error(loaded.error().WithContext("ek_ca_dir " + config.ek_ca_dir).ToString());
+      return kExitBadConfig;
+    }
+    cas = std::move(*loaded);
   }
   v::ApiOptions options;
-  options.registrar.ek_cas = &*cas;
+  options.registrar.ek_cas = cas ? &*cas : nullptr;
   options.registrar.challenge_lifetime = config.enrollment_lifetime;
   if (!config.ek_intermediates.empty()) {
     std::optional<std::string> pem = ReadSmallFile(config.ek_intermediates, 4u << 20);
