@@ -94,6 +94,51 @@ CREATE TABLE reports (
 -- LatestReport and ListReports: a host's reports, newest (highest id) first.
 CREATE INDEX reports_host_id_id ON reports (host_id, id);
 )sql"},
+    {2, "host agent URL and identity changes, latest evidence, reference sets",
+     R"sql(
+-- Pull mode: the agent's base URL, '' when the host pushes.
+ALTER TABLE hosts ADD COLUMN agent_url TEXT NOT NULL DEFAULT '';
+-- A pending identity change (all three set, or all NULL).
+ALTER TABLE hosts ADD COLUMN identity_change_enrollment_id TEXT;
+ALTER TABLE hosts ADD COLUMN identity_change_reason TEXT
+  CHECK (identity_change_reason IN ('ak_changed', 'ek_changed'));
+ALTER TABLE hosts ADD COLUMN identity_change_at_us INTEGER;
+-- FindHostByEkPublic.
+CREATE INDEX hosts_ek_public_host_id ON hosts (ek_public, host_id);
+-- ListHosts sorted by hostname or by last report time (ties by host id).
+CREATE INDEX hosts_hostname_host_id ON hosts (hostname, host_id);
+CREATE INDEX hosts_last_report_at_host_id ON hosts (last_report_at_us, host_id);
+
+-- The latest verified evidence of each host (one row per host, replaced by
+-- AddReport with evidence_json).
+CREATE TABLE host_evidence (
+  host_id TEXT PRIMARY KEY NOT NULL REFERENCES hosts (host_id),
+  report_id INTEGER NOT NULL REFERENCES reports (id),
+  appraised_at_us INTEGER NOT NULL,
+  evidence_json TEXT NOT NULL
+) STRICT;
+
+-- Every version of every reference set; rows are never updated or
+-- deleted. A deleting version has deleted = 1 and an empty document.
+CREATE TABLE reference_sets (
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+  document_json TEXT NOT NULL,
+  entry_count INTEGER NOT NULL CHECK (entry_count >= 0),
+  updated_at_us INTEGER NOT NULL,
+  updated_by TEXT NOT NULL,
+  PRIMARY KEY (name, version)
+) STRICT;
+
+-- ReferenceGeneration: one row, +1 in the transaction of every reference
+-- set change, so readers in any process see that something changed.
+CREATE TABLE reference_generation (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  generation INTEGER NOT NULL
+) STRICT;
+INSERT INTO reference_generation (id, generation) VALUES (1, 0);
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -183,6 +228,60 @@ Status CheckNonce(ByteView nonce) {
   return Status::Ok();
 }
 
+constexpr size_t kMaxAgentUrlLength = 2048;
+constexpr size_t kMaxLabelFilters = 64;
+constexpr size_t kMaxSetNameLength = 128;
+
+Status CheckAgentUrl(std::string_view url) {
+  if (url.size() > kMaxAgentUrlLength) {
+    return InvalidArgumentError("agent URL must be at most 2048 bytes, got " +
+                                std::to_string(url.size()));
+  }
+  return Status::Ok();
+}
+
+// [a-z0-9][a-z0-9._/-]{0,62}, the label names of the host facts
+// (schemas/evidence.schema.json). Checked because the name goes into a JSON
+// path: a quote or backslash would change the path's meaning.
+bool IsLabelName(std::string_view name) {
+  if (name.empty() || name.size() > 63) {
+    return false;
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '/' && c != '-'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// [A-Za-z0-9._:-]{1,128} (policy::IsValidReferenceSetName; the store does
+// not depend on policy/model for one character class).
+Status CheckSetName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxSetNameLength;
+  for (char c : name) {
+    ok = ok && ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == ':' || c == '-');
+  }
+  if (!ok) {
+    return InvalidArgumentError("reference set name must match [A-Za-z0-9._:-]{1,128}");
+  }
+  return Status::Ok();
+}
+
+// The host's hypervisor from its facts JSON, "unknown" when the facts are
+// not JSON or name none. EncodeHostFacts writes {"hypervisor": {"kind":
+// "xen", ...}}; a plain string member is accepted too. CASE, not AND: SQLite
+// does not promise to short-circuit AND, and json_extract fails on text
+// that is not JSON.
+constexpr const char* kHypervisorExpr =
+    "COALESCE(CASE WHEN json_valid(host_facts_json) THEN "
+    "CASE json_type(host_facts_json, '$.hypervisor') "
+    "WHEN 'object' THEN json_extract(host_facts_json, '$.hypervisor.kind') "
+    "WHEN 'text' THEN json_extract(host_facts_json, '$.hypervisor') END END, 'unknown')";
+
 // sqlite3_bind_blob binds NULL for a null pointer, and an empty vector's
 // data() may be null; an empty field (no EK certificate) must stay an empty
 // BLOB, not NULL.
@@ -256,9 +355,16 @@ Result<EnrollmentRecord> ReadEnrollment(const SQLite::Statement& st) {
   return r;
 }
 
+// The columns ActivateEnrollment writes (13 values)...
+constexpr const char* kHostWriteColumns =
+    "host_id, hostname, ek_public, ek_certificate, ak_public, ak_name, host_facts_json, "
+    "enrolled_at_us, last_reset_count, last_restart_count, verdict, last_report_at_us, "
+    "agent_url";
+// ...and the ones ReadHost reads: those plus the identity change.
 constexpr const char* kHostColumns =
     "host_id, hostname, ek_public, ek_certificate, ak_public, ak_name, host_facts_json, "
-    "enrolled_at_us, last_reset_count, last_restart_count, verdict, last_report_at_us";
+    "enrolled_at_us, last_reset_count, last_restart_count, verdict, last_report_at_us, "
+    "agent_url, identity_change_enrollment_id, identity_change_reason, identity_change_at_us";
 
 Result<HostRecord> ReadHost(const SQLite::Statement& st) {
   HostRecord h;
@@ -278,6 +384,17 @@ Result<HostRecord> ReadHost(const SQLite::Statement& st) {
   VOUCH_RETURN_IF_ERROR(CheckStoredVerdict(h.verdict));
   if (!st.getColumn(11).isNull()) {
     h.last_report_at = FromMicros(st.getColumn(11).getInt64());
+  }
+  h.agent_url = st.getColumn(12).getString();
+  if (!st.getColumn(13).isNull()) {
+    if (st.getColumn(14).isNull() || st.getColumn(15).isNull()) {
+      return DataLossError("host '" + h.host_id + "' has an incomplete identity change");
+    }
+    IdentityChange change;
+    change.enrollment_id = st.getColumn(13).getString();
+    change.reason = st.getColumn(14).getString();
+    change.detected_at = FromMicros(st.getColumn(15).getInt64());
+    h.identity_change = std::move(change);
   }
   return h;
 }
@@ -373,6 +490,7 @@ class SqliteStore final : public Store {
     VOUCH_RETURN_IF_ERROR(CheckEnrollmentId(enrollment_id));
     VOUCH_RETURN_IF_ERROR(CheckHostId(host.host_id));
     VOUCH_RETURN_IF_ERROR(CheckVerdict(host.verdict));
+    VOUCH_RETURN_IF_ERROR(CheckAgentUrl(host.agent_url));
     return Run("activate enrollment", [&]() -> Status {
       SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
       {
@@ -396,8 +514,10 @@ class SqliteStore final : public Store {
       }
       // An upsert, not DELETE + INSERT: the host's reports, nonces and older
       // enrollments keep pointing at it.
-      SQLite::Statement st(*db_, std::string("INSERT INTO hosts (") + kHostColumns +
-                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      // The identity change is cleared: activating with replace is the
+      // admin's approval of the new keys.
+      SQLite::Statement st(*db_, std::string("INSERT INTO hosts (") + kHostWriteColumns +
+                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                      "ON CONFLICT (host_id) DO UPDATE SET "
                                      "hostname = excluded.hostname, "
                                      "ek_public = excluded.ek_public, "
@@ -409,7 +529,11 @@ class SqliteStore final : public Store {
                                      "last_reset_count = excluded.last_reset_count, "
                                      "last_restart_count = excluded.last_restart_count, "
                                      "verdict = excluded.verdict, "
-                                     "last_report_at_us = excluded.last_report_at_us");
+                                     "last_report_at_us = excluded.last_report_at_us, "
+                                     "agent_url = excluded.agent_url, "
+                                     "identity_change_enrollment_id = NULL, "
+                                     "identity_change_reason = NULL, "
+                                     "identity_change_at_us = NULL");
       st.bind(1, host.host_id);
       st.bind(2, host.hostname);
       BindBlob(st, 3, host.ek_public);
@@ -426,6 +550,7 @@ class SqliteStore final : public Store {
       } else {
         st.bind(12);
       }
+      st.bind(13, host.agent_url);
       st.exec();
       SQLite::Statement mark(*db_, "UPDATE enrollments SET host_id = ? WHERE id = ?");
       mark.bind(1, host.host_id);
@@ -467,21 +592,70 @@ class SqliteStore final : public Store {
     if (query.verdict.has_value()) {
       VOUCH_RETURN_IF_ERROR(CheckVerdict(*query.verdict));
     }
+    const bool keyset = query.sort == HostSort::kHostId && !query.descending;
+    if (!query.after_host_id.empty() && !keyset) {
+      return InvalidArgumentError(
+          "after_host_id pages only hosts sorted by host id ascending; use offset");
+    }
+    if (query.offset > static_cast<size_t>(std::numeric_limits<int64_t>::max())) {
+      return InvalidArgumentError("offset too large");
+    }
+    if (query.labels.size() > kMaxLabelFilters) {
+      return InvalidArgumentError("at most 64 label filters, got " +
+                                  std::to_string(query.labels.size()));
+    }
+    for (const auto& [name, value] : query.labels) {
+      if (!IsLabelName(name)) {
+        return InvalidArgumentError("label filter name '" + name.substr(0, 64) +
+                                    "' must match [a-z0-9][a-z0-9._/-]{0,62}");
+      }
+    }
     return Run("list hosts", [&]() -> Result<std::vector<HostRecord>> {
-      // Two statements rather than "(? IS NULL OR verdict = ?)", which would
-      // keep SQLite from using the (verdict, host_id) index.
+      // Only the filters asked for are in the statement, rather than
+      // "(? IS NULL OR verdict = ?)", which would keep SQLite from using
+      // the (verdict, host_id) index.
       std::string sql = std::string("SELECT ") + kHostColumns + " FROM hosts WHERE host_id > ?";
       if (query.verdict.has_value()) {
         sql += " AND verdict = ?";
       }
-      sql += " ORDER BY host_id LIMIT ?";
+      if (query.hypervisor.has_value()) {
+        sql += std::string(" AND ") + kHypervisorExpr + " = ?";
+      }
+      for (size_t k = 0; k < query.labels.size(); ++k) {
+        sql +=
+            " AND CASE WHEN json_valid(host_facts_json) THEN "
+            "json_extract(host_facts_json, ?) END = ?";
+      }
+      const char* dir = query.descending ? " DESC" : "";
+      switch (query.sort) {
+        case HostSort::kHostId: sql += std::string(" ORDER BY host_id") + dir; break;
+        case HostSort::kHostname:
+          sql += std::string(" ORDER BY hostname") + dir + ", host_id" + dir;
+          break;
+        case HostSort::kLastReportAt:
+          sql += std::string(" ORDER BY last_report_at_us") + dir + ", host_id" + dir;
+          break;
+        case HostSort::kVerdict:
+          sql += std::string(" ORDER BY verdict") + dir + ", host_id" + dir;
+          break;
+      }
+      sql += " LIMIT ? OFFSET ?";
       SQLite::Statement st(*db_, sql);
       int i = 1;
       st.bind(i++, query.after_host_id);
       if (query.verdict.has_value()) {
         st.bind(i++, *query.verdict);
       }
-      st.bind(i, static_cast<int64_t>(query.limit));
+      if (query.hypervisor.has_value()) {
+        st.bind(i++, *query.hypervisor);
+      }
+      for (const auto& [name, value] : query.labels) {
+        // Quoted: label names may contain '.' and '/'.
+        st.bind(i++, "$.labels.\"" + name + "\"");
+        st.bind(i++, value);
+      }
+      st.bind(i++, static_cast<int64_t>(query.limit));
+      st.bind(i, static_cast<int64_t>(query.offset));
       std::vector<HostRecord> hosts;
       while (st.executeStep()) {
         VOUCH_ASSIGN_OR_RETURN(HostRecord h, ReadHost(st));
@@ -574,6 +748,12 @@ class SqliteStore final : public Store {
       if (host.exec() == 0) {
         return NotFoundError("host '" + report.host_id + "' not found");
       }
+      if (report.host_facts_json.has_value()) {
+        SQLite::Statement facts(*db_, "UPDATE hosts SET host_facts_json = ? WHERE host_id = ?");
+        facts.bind(1, *report.host_facts_json);
+        facts.bind(2, report.host_id);
+        facts.exec();
+      }
       SQLite::Statement st(*db_,
                            "INSERT INTO reports (host_id, appraised_at_us, verdict, report_json, "
                            "reset_count, restart_count) VALUES (?, ?, ?, ?, ?, ?)");
@@ -585,6 +765,19 @@ class SqliteStore final : public Store {
       BindOptionalCount(st, 6, report.restart_count);
       st.exec();
       const int64_t id = db_->getLastInsertRowid();
+      if (report.evidence_json.has_value()) {
+        SQLite::Statement ev(*db_,
+                             "INSERT INTO host_evidence (host_id, report_id, appraised_at_us, "
+                             "evidence_json) VALUES (?, ?, ?, ?) ON CONFLICT (host_id) DO UPDATE "
+                             "SET report_id = excluded.report_id, "
+                             "appraised_at_us = excluded.appraised_at_us, "
+                             "evidence_json = excluded.evidence_json");
+        ev.bind(1, report.host_id);
+        ev.bind(2, id);
+        ev.bind(3, ToMicros(report.appraised_at));
+        ev.bind(4, *report.evidence_json);
+        ev.exec();
+      }
       // OK only after COMMIT returned: with synchronous=FULL the WAL frame
       // holding this report has been fsync'ed.
       tx.commit();
@@ -635,28 +828,298 @@ class SqliteStore final : public Store {
     });
   }
 
-  // TODO(issue 4, store v2): stubs until migration 2 lands.
-  Result<std::optional<HostRecord>> FindHostByEkPublic(ByteView) override { return Todo(); }
-  Result<FleetSummary> Summarize(StoreTime) override { return Todo(); }
-  Status SetAgentUrl(const std::string&, const std::string&) override { return Todo(); }
-  Status FlagIdentityChange(const std::string&, const IdentityChange&) override { return Todo(); }
-  Result<std::optional<StoredEvidence>> LatestEvidence(const std::string&) override {
-    return Todo();
+  Result<std::optional<HostRecord>> FindHostByEkPublic(ByteView ek_public) override {
+    return Run("find host by EK public", [&]() -> Result<std::optional<HostRecord>> {
+      // Several host ids may share an EK (a host re-enrolled under a new
+      // id without its old one being removed): the lowest id answers.
+      SQLite::Statement st(*db_, std::string("SELECT ") + kHostColumns +
+                                     " FROM hosts WHERE ek_public = ? ORDER BY host_id LIMIT 1");
+      BindBlob(st, 1, ek_public);
+      if (!st.executeStep()) {
+        return std::optional<HostRecord>();
+      }
+      VOUCH_ASSIGN_OR_RETURN(HostRecord h, ReadHost(st));
+      return std::optional<HostRecord>(std::move(h));
+    });
   }
-  Result<int64_t> PutReferenceSet(const ReferenceSetRecord&, std::optional<int64_t>) override {
-    return Todo();
+
+  Result<FleetSummary> Summarize(StoreTime stale_before) override {
+    return Run("summarize hosts", [&]() -> Result<FleetSummary> {
+      FleetSummary summary;
+      for (const char* v : {"trusted", "untrusted", "unknown"}) {
+        summary.by_verdict[v] = 0;
+      }
+      // One read transaction: the counts agree with each other even while
+      // reports are being added.
+      SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::DEFERRED);
+      {
+        SQLite::Statement st(
+            *db_,
+            "SELECT COUNT(*), "
+            "COALESCE(SUM(last_report_at_us IS NULL OR last_report_at_us < ?), 0), "
+            "COALESCE(SUM(identity_change_reason IS NOT NULL), 0) FROM hosts");
+        st.bind(1, ToMicros(stale_before));
+        st.executeStep();
+        summary.hosts = static_cast<size_t>(st.getColumn(0).getInt64());
+        summary.stale = static_cast<size_t>(st.getColumn(1).getInt64());
+        summary.identity_changes = static_cast<size_t>(st.getColumn(2).getInt64());
+      }
+      {
+        SQLite::Statement st(*db_, "SELECT verdict, COUNT(*) FROM hosts GROUP BY verdict");
+        while (st.executeStep()) {
+          const std::string verdict = st.getColumn(0).getString();
+          VOUCH_RETURN_IF_ERROR(CheckStoredVerdict(verdict));
+          summary.by_verdict[verdict] = static_cast<size_t>(st.getColumn(1).getInt64());
+        }
+      }
+      {
+        SQLite::Statement st(*db_, std::string("SELECT CAST(") + kHypervisorExpr +
+                                       " AS TEXT) AS hv, COUNT(*) FROM hosts GROUP BY hv");
+        while (st.executeStep()) {
+          summary.by_hypervisor[st.getColumn(0).getString()] +=
+              static_cast<size_t>(st.getColumn(1).getInt64());
+        }
+      }
+      tx.commit();
+      return summary;
+    });
   }
-  Result<int64_t> DeleteReferenceSet(const std::string&, StoreTime, const std::string&) override {
-    return Todo();
+
+  Status SetAgentUrl(const std::string& host_id, const std::string& url) override {
+    VOUCH_RETURN_IF_ERROR(CheckHostId(host_id));
+    VOUCH_RETURN_IF_ERROR(CheckAgentUrl(url));
+    return Run("set agent URL", [&]() -> Status {
+      SQLite::Statement st(*db_, "UPDATE hosts SET agent_url = ? WHERE host_id = ?");
+      st.bind(1, url);
+      st.bind(2, host_id);
+      if (st.exec() == 0) {
+        return NotFoundError("host '" + host_id + "' not found");
+      }
+      return Status::Ok();
+    });
   }
-  Result<ReferenceSetRecord> GetReferenceSet(const std::string&, std::optional<int64_t>) override {
-    return Todo();
+
+  Status FlagIdentityChange(const std::string& host_id, const IdentityChange& change) override {
+    VOUCH_RETURN_IF_ERROR(CheckHostId(host_id));
+    VOUCH_RETURN_IF_ERROR(CheckEnrollmentId(change.enrollment_id));
+    if (change.reason != "ak_changed" && change.reason != "ek_changed") {
+      return InvalidArgumentError("identity change reason must be ak_changed or ek_changed, got '" +
+                                  change.reason.substr(0, 32) + "'");
+    }
+    return Run("flag identity change", [&]() -> Status {
+      // One statement, so one implicit transaction: the flag and the
+      // verdict change together.
+      SQLite::Statement st(*db_,
+                           "UPDATE hosts SET identity_change_enrollment_id = ?, "
+                           "identity_change_reason = ?, identity_change_at_us = ?, "
+                           "verdict = 'untrusted' WHERE host_id = ?");
+      st.bind(1, change.enrollment_id);
+      st.bind(2, change.reason);
+      st.bind(3, ToMicros(change.detected_at));
+      st.bind(4, host_id);
+      if (st.exec() == 0) {
+        return NotFoundError("host '" + host_id + "' not found");
+      }
+      return Status::Ok();
+    });
   }
-  Result<std::vector<ReferenceSetRecord>> ListReferenceSets(bool) override { return Todo(); }
-  Result<int64_t> ReferenceGeneration() override { return int64_t{0}; }
-  static Status Todo() { return Status(Code::kInternal, "not implemented yet"); }
+
+  Result<std::optional<StoredEvidence>> LatestEvidence(const std::string& host_id) override {
+    VOUCH_RETURN_IF_ERROR(CheckHostId(host_id));
+    return Run("latest evidence", [&]() -> Result<std::optional<StoredEvidence>> {
+      SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::DEFERRED);
+      if (!HostExists(*db_, host_id)) {
+        return NotFoundError("host '" + host_id + "' not found");
+      }
+      SQLite::Statement st(*db_,
+                           "SELECT report_id, appraised_at_us, evidence_json FROM host_evidence "
+                           "WHERE host_id = ?");
+      st.bind(1, host_id);
+      if (!st.executeStep()) {
+        return std::optional<StoredEvidence>();
+      }
+      StoredEvidence e;
+      e.report_id = st.getColumn(0).getInt64();
+      e.appraised_at = FromMicros(st.getColumn(1).getInt64());
+      e.evidence_json = st.getColumn(2).getString();
+      return std::optional<StoredEvidence>(std::move(e));
+    });
+  }
+
+  Result<int64_t> PutReferenceSet(const ReferenceSetRecord& record,
+                                  std::optional<int64_t> expected_version) override {
+    VOUCH_RETURN_IF_ERROR(CheckSetName(record.name));
+    if (record.deleted) {
+      return InvalidArgumentError("PutReferenceSet stores a set; use DeleteReferenceSet");
+    }
+    if (record.document_json.empty()) {
+      return InvalidArgumentError("reference set '" + record.name + "' has an empty document");
+    }
+    if (expected_version.has_value() && *expected_version < 0) {
+      return InvalidArgumentError("expected_version must be >= 0, got " +
+                                  std::to_string(*expected_version));
+    }
+    return Run("put reference set", [&]() -> Result<int64_t> {
+      // IMMEDIATE: the version check and the insert are one step for every
+      // writer, in this process or another.
+      SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+      VOUCH_ASSIGN_OR_RETURN(const SetHead head, ReadSetHead(record.name));
+      const int64_t current = head.deleted ? 0 : head.version;
+      if (expected_version.has_value() && *expected_version != current) {
+        return FailedPreconditionError("reference set '" + record.name + "' is at version " +
+                                       std::to_string(current) + (current == 0 ? " (absent)" : "") +
+                                       ", not the expected " + std::to_string(*expected_version));
+      }
+      const int64_t version = head.version + 1;
+      InsertSetVersion(record.name, version, false, record.document_json, record.entry_count,
+                       record.updated_at, record.updated_by);
+      tx.commit();
+      return version;
+    });
+  }
+
+  Result<int64_t> DeleteReferenceSet(const std::string& name, StoreTime at,
+                                     const std::string& by) override {
+    VOUCH_RETURN_IF_ERROR(CheckSetName(name));
+    return Run("delete reference set", [&]() -> Result<int64_t> {
+      SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+      VOUCH_ASSIGN_OR_RETURN(const SetHead head, ReadSetHead(name));
+      if (head.version == 0 || head.deleted) {
+        return NotFoundError("reference set '" + name + "' not found");
+      }
+      const int64_t version = head.version + 1;
+      InsertSetVersion(name, version, true, "", 0, at, by);
+      tx.commit();
+      return version;
+    });
+  }
+
+  Result<ReferenceSetRecord> GetReferenceSet(const std::string& name,
+                                             std::optional<int64_t> version) override {
+    VOUCH_RETURN_IF_ERROR(CheckSetName(name));
+    if (version.has_value() && *version < 1) {
+      return InvalidArgumentError("reference set version must be >= 1, got " +
+                                  std::to_string(*version));
+    }
+    return Run("get reference set", [&]() -> Result<ReferenceSetRecord> {
+      std::string sql =
+          std::string("SELECT ") + kSetColumns + " FROM reference_sets WHERE name = ?";
+      sql += version.has_value() ? " AND version = ?" : " ORDER BY version DESC LIMIT 1";
+      SQLite::Statement st(*db_, sql);
+      st.bind(1, name);
+      if (version.has_value()) {
+        st.bind(2, *version);
+      }
+      if (!st.executeStep()) {
+        if (version.has_value()) {
+          return NotFoundError("reference set '" + name + "' has no version " +
+                               std::to_string(*version));
+        }
+        return NotFoundError("reference set '" + name + "' not found");
+      }
+      VOUCH_ASSIGN_OR_RETURN(ReferenceSetRecord r, ReadSet(st));
+      // A deleting version has no document to give: the set does not exist
+      // at that version (its older versions stay readable by number).
+      if (r.deleted) {
+        return NotFoundError("reference set '" + name + "' was deleted at version " +
+                             std::to_string(r.version));
+      }
+      return r;
+    });
+  }
+
+  Result<std::vector<ReferenceSetRecord>> ListReferenceSets(bool with_documents) override {
+    return Run("list reference sets", [&]() -> Result<std::vector<ReferenceSetRecord>> {
+      // The newest row of each name (bare column with MAX(): SQLite takes
+      // the other columns from the row holding the maximum), minus the
+      // deleted sets.
+      std::string sql = std::string("SELECT name, MAX(version), deleted, ") +
+                        (with_documents ? "document_json" : "''") +
+                        ", entry_count, updated_at_us, updated_by FROM reference_sets "
+                        "GROUP BY name ORDER BY name";
+      SQLite::Statement st(*db_, sql);
+      std::vector<ReferenceSetRecord> sets;
+      while (st.executeStep()) {
+        VOUCH_ASSIGN_OR_RETURN(ReferenceSetRecord r, ReadSet(st));
+        if (!r.deleted) {
+          sets.push_back(std::move(r));
+        }
+      }
+      return sets;
+    });
+  }
+
+  Result<int64_t> ReferenceGeneration() override {
+    return Run("reference generation", [&]() -> Result<int64_t> {
+      SQLite::Statement st(*db_, "SELECT generation FROM reference_generation WHERE id = 1");
+      if (!st.executeStep()) {
+        return DataLossError("reference_generation has no row");
+      }
+      return st.getColumn(0).getInt64();
+    });
+  }
 
  private:
+  // The newest version of a set: version 0 when it never existed.
+  struct SetHead {
+    int64_t version = 0;
+    bool deleted = false;
+  };
+
+  static constexpr const char* kSetColumns =
+      "name, version, deleted, document_json, entry_count, updated_at_us, updated_by";
+
+  static Result<ReferenceSetRecord> ReadSet(const SQLite::Statement& st) {
+    ReferenceSetRecord r;
+    r.name = st.getColumn(0).getString();
+    r.version = st.getColumn(1).getInt64();
+    r.deleted = st.getColumn(2).getInt() != 0;
+    r.document_json = st.getColumn(3).getString();
+    const int64_t count = st.getColumn(4).getInt64();
+    if (count < 0) {
+      return DataLossError("reference set '" + r.name + "' has a negative entry count");
+    }
+    r.entry_count = static_cast<size_t>(count);
+    r.updated_at = FromMicros(st.getColumn(5).getInt64());
+    r.updated_by = st.getColumn(6).getString();
+    return r;
+  }
+
+  // Call inside a transaction (under mu_).
+  Result<SetHead> ReadSetHead(const std::string& name) {
+    SQLite::Statement st(*db_,
+                         "SELECT version, deleted FROM reference_sets WHERE name = ? "
+                         "ORDER BY version DESC LIMIT 1");
+    st.bind(1, name);
+    SetHead head;
+    if (st.executeStep()) {
+      head.version = st.getColumn(0).getInt64();
+      head.deleted = st.getColumn(1).getInt() != 0;
+    }
+    if (head.version == std::numeric_limits<int64_t>::max()) {
+      return FailedPreconditionError("reference set '" + name + "' has no version number left");
+    }
+    return head;
+  }
+
+  // Inserts one version and moves the generation; inside the caller's
+  // transaction (under mu_).
+  void InsertSetVersion(const std::string& name, int64_t version, bool deleted,
+                        const std::string& document_json, size_t entry_count, StoreTime at,
+                        const std::string& by) {
+    SQLite::Statement st(*db_, std::string("INSERT INTO reference_sets (") + kSetColumns +
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, name);
+    st.bind(2, version);
+    st.bind(3, deleted ? 1 : 0);
+    st.bind(4, document_json);
+    st.bind(5, static_cast<int64_t>(entry_count));
+    st.bind(6, ToMicros(at));
+    st.bind(7, by);
+    st.exec();
+    db_->exec("UPDATE reference_generation SET generation = generation + 1 WHERE id = 1");
+  }
+
   // Runs `body` holding the connection's mutex and turns every exception
   // into a Status, so none leaves the library. A Transaction still open
   // when `body` returns early or throws rolls back in its destructor.

@@ -14,7 +14,7 @@
 namespace vouch::verifier {
 
 // The schema version this binary creates and migrates to (docs/store.md).
-inline constexpr int kSqliteStoreSchemaVersion = 1;
+inline constexpr int kSqliteStoreSchemaVersion = 2;
 
 // Opens (creating when missing) the database at `path` and migrates it.
 // Unavailable when the file cannot be opened or is locked; DataLoss when it
