@@ -10,9 +10,12 @@
 #      challenge with an evidence document (quote + PCRs + event log) that
 #      vouch-policy verifies, and serves evidence over HTTPS (pull mode),
 #      refusing a malformed request;
-#   4. the verifier (embedded SQLite store): the agent enrolls (EK certificate
-#      chain, MakeCredential/ActivateCredential), pushes evidence, and the
-#      verifier appraises it; a replayed submission is untrusted.
+#   4. the verifier (embedded SQLite store, configuration file, API tokens):
+#      the swtpm's firmware boot is emulated from a real PC's event log; the
+#      agent enrolls (EK certificate chain, MakeCredential/ActivateCredential)
+#      and pushes evidence; an admin imports the host's platform reference
+#      values and the host becomes trusted; an unlogged PCR extend and a
+#      replayed submission turn it untrusted, each with the finding naming it.
 # Later issues add sections (enrollment, attestation, placement) to SECTIONS.
 #
 # Usage: scripts/demo.sh [--no-build]   (--no-build: use the existing build)
@@ -28,6 +31,7 @@ fixtures=${VOUCH_FIXTURES_DIR:-$(cd "$repo/.." && pwd)/shared/fixtures}
 vouch_policy=$build_dir/policy/cli/vouch-policy
 vouch_agent=$build_dir/agent/vouch-agent
 vouch_verifier=$build_dir/verifier/vouch-verifier
+vouch_launcher=$build_dir/launcher/vouch-launcher
 
 SECTIONS=(section_eventlog_replay section_swtpm_quote section_agent section_verifier)
 
@@ -304,12 +308,35 @@ CONF
 }
 
 section_verifier() {
-  header "4. The verifier: enrollment and appraisal (SQLite store)"
+  header "4. The verifier: enrollment, reference values, appraisal (SQLite store)"
   [[ -n "$swtpm_pid" ]] || die "section 4 needs the swtpm of section 2"
+  local fw_fixture=$fixtures/eventlogs/tpm2tss__binary_measurements_pc_client.bin
+  step "the swtpm stands in for a server: its firmware boot is emulated from a real PC's" \
+    "event log (vouch-launcher emulate-firmware; demos and tests only)"
+  "$vouch_launcher" emulate-firmware --tcti "$TPM2TOOLS_TCTI" --log "$fw_fixture" \
+    --copy-to "$work/firmware.log" 2>&1 | sed 's/^info //' | indent
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || die "emulate-firmware failed"
+
+  step "API tokens: vouch-verifier token new (the configuration keeps only their SHA-256)"
+  local admin reader admin_token reader_token
+  admin=$("$vouch_verifier" token new --name demo-admin --role admin 2>/dev/null) ||
+    die "token new failed"
+  reader=$("$vouch_verifier" token new --name dashboard --role reader 2>/dev/null) ||
+    die "token new failed"
+  admin_token=$(sed -n 1p <<<"$admin")
+  reader_token=$(sed -n 1p <<<"$reader")
   mkdir -p "$work/ek-roots"
   cp "$work/ca/swtpm-localca-rootca-cert.pem" "$work/ek-roots/"
-  "$vouch_verifier" --port 0 --db "$work/verifier.db" --ek-ca-dir "$work/ek-roots" \
-    --ek-intermediates "$work/ca/issuercert.pem" 2>"$work/verifier.log" &
+  cat >"$work/verifier.conf" <<CONF
+listen_port = 0
+database = $work/verifier.db
+ek_ca_dir = $work/ek-roots
+ek_intermediates = $work/ca/issuercert.pem
+$(sed -n 2p <<<"$admin")
+$(sed -n 2p <<<"$reader")
+CONF
+  sed 's/sha256:\([0-9a-f]\{12\}\)[0-9a-f]*/sha256:\1.../' "$work/verifier.conf" | indent
+  "$vouch_verifier" --config "$work/verifier.conf" 2>"$work/verifier.log" &
   verifier_pid=$!
   local url=""
   for _ in $(seq 200); do
@@ -319,12 +346,12 @@ section_verifier() {
     sleep 0.05
   done
   [[ -n "$url" ]] || die "vouch-verifier did not start"
-  step "vouch-verifier: pid $verifier_pid, $url, store $work/verifier.db"
-  step "trusted EK root: this run's swtpm CA (the TPM vendor's CA on real hosts)"
+  step "vouch-verifier: pid $verifier_pid, $url, store $work/verifier.db;" \
+    "trusted EK root: this run's swtpm CA (the TPM vendor's CA on real hosts)"
 
-  # The agent of section 3, without the borrowed firmware log.
+  # The agent of section 3, now with the emulated firmware's log.
   local agent=("$vouch_agent" --tcti "$TPM2TOOLS_TCTI" --state-dir "$work/agent-state")
-  printf 'srtm_log =\nlabel.region = demo-1\n' >"$work/agent-push.conf"
+  printf 'srtm_log = %s\nlabel.region = demo-1\n' "$work/firmware.log" >"$work/agent-push.conf"
   agent+=(--config "$work/agent-push.conf")
   step "vouch-agent enroll --verifier $url"
   local enrolled host_id
@@ -334,13 +361,43 @@ section_verifier() {
   step "EK certificate chained to the trusted root; the TPM proved it holds EK and AK" \
     "(ActivateCredential); host $host_id enrolled"
 
-  step "vouch-agent push --once (challenge -> quote over PCRs 0-23 -> appraisal)"
   local report
-  report=$("${agent[@]}" push --once 2>/dev/null) || die "push failed"
-  printf '%s\n' "$report" | sed 's/,"/,\n"/g' | grep -E '^"(verdict|trust)|"id"' | indent
+  push_once() {
+    report=$("${agent[@]}" push --once 2>/dev/null) || die "push failed"
+    printf '%s\n' "$report" | sed 's/,"/,\n"/g' |
+      grep -E '^"(verdict|trust)|"id":"(log|quote|ref)\.|"pcr"' | head -8 | indent
+  }
+  step "vouch-agent push --once (challenge -> quote over PCRs 0-23 + firmware log -> appraisal)"
+  push_once
   [[ "$report" == *'"verdict":"unknown"'* ]] || die "unexpected verdict: $report"
-  step "quote, nonce and PCR digest verified against the enrolled AK; verdict unknown" \
-    "because no reference values are loaded yet (whitelists come with the next increment)"
+  step "quote verified, firmware log replays to the quoted PCRs; verdict unknown: no" \
+    "reference values say what this firmware should be"
+
+  step "an admin imports this known-good host's platform values as reference set 'golden'"
+  local imported
+  imported=$(curl -sS -X POST -H "Authorization: Bearer $admin_token" \
+    -H 'content-type: application/json' -d "{\"host_id\":\"$host_id\"}" \
+    "$url/v1/reference-sets/golden/import") || die "import failed"
+  [[ "$imported" == *'"version":1'* ]] || die "import refused: $imported"
+  printf '%s\n' "$imported" | grep -o '"kind":"platform"' | wc -l |
+    sed 's/^/reference values in golden v1: /' | indent
+  local denied
+  denied=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE \
+    -H "Authorization: Bearer $reader_token" "$url/v1/reference-sets/golden")
+  step "the dashboard's reader token may not change them: DELETE -> HTTP $denied"
+  [[ "$denied" == 403 ]] || die "a reader token changed reference values"
+
+  step "vouch-agent push --once"
+  push_once
+  [[ "$report" == *'"verdict":"trusted"'* ]] || die "not trusted: $report"
+  step "trusted: every firmware event matches a reference value"
+
+  step "something extends PCR 4 without logging it (tpm2_pcrextend, as a hidden boot loader would)"
+  tpm tpm2_pcrextend "4:sha1=$(printf 'a%.0s' {1..40}),sha256=$(printf 'b%.0s' {1..64})"
+  push_once
+  [[ "$report" == *'"verdict":"untrusted"'* && "$report" == *log.replay_mismatch* ]] ||
+    die "an unlogged extend was not caught: $report"
+  step "untrusted: log.replay_mismatch names PCR 4 with the quoted and the replayed value"
 
   step "an attacker replays a captured submission:"
   local challenge nonce replay
@@ -353,15 +410,21 @@ section_verifier() {
     "$url/v1/hosts/$host_id/evidence" -o /dev/null || die "evidence failed"
   replay=$(curl -sS -H 'content-type: application/json' --data-binary "@$work/captured.json" \
     "$url/v1/hosts/$host_id/evidence") || die "evidence failed"
-  printf '%s\n' "$replay" | sed 's/,"/,\n"/g' | grep -E '^"verdict"|nonce_reused' | indent
   [[ "$replay" == *'"verdict":"untrusted"'* && "$replay" == *quote.nonce_reused* ]] ||
     die "a replayed submission was not refused: $replay"
   step "untrusted: quote.nonce_reused (every nonce is single use)"
-  step "GET $url/v1/hosts -> $(curl -sS "$url/v1/hosts" | grep -o '"verdict":"[a-z]*"' | head -1)"
+
+  step "the dashboard's view (reader token): GET /v1/summary"
+  curl -sS -H "Authorization: Bearer $reader_token" "$url/v1/summary" | indent
+  printf '\n'
+  step "GET /v1/metrics (Prometheus):"
+  curl -sS -H "Authorization: Bearer $reader_token" "$url/v1/metrics" |
+    grep -E '^vouch_(attestations_total|hosts)\{' | indent
   kill -TERM "$verifier_pid"
   wait "$verifier_pid" || die "vouch-verifier did not stop cleanly"
   verifier_pid=""
-  step "SIGTERM: vouch-verifier stopped; hosts and reports stay in $work/verifier.db"
+  step "SIGTERM: vouch-verifier stopped; hosts, reports and reference sets stay in" \
+    "$work/verifier.db"
 }
 
 # --- main --------------------------------------------------------------------
