@@ -144,14 +144,17 @@ http::Response AgentApi::HandleEvidence(const http::Request& request) {
     return http::ErrorResponse(415, "unsupported_media_type",
                                "content-type must be application/json");
   }
+  // Decoding is cheap and answers malformed requests at once; the limit
+  // guards the TPM (a quote takes milliseconds and the TPM serves one
+  // command at a time), so only well-formed requests spend a token.
+  Result<protocol::EvidenceRequest> parsed = protocol::DecodeEvidenceRequest(request.body);
+  if (!parsed.has_value()) return http::ErrorResponse(parsed.error());
   if (!limiter_.TryAcquire()) {
     http::Response response =
         http::ErrorResponse(429, "rate_limited", "too many evidence requests; retry later");
     response.headers["retry-after"] = "1";
     return response;
   }
-  Result<protocol::EvidenceRequest> parsed = protocol::DecodeEvidenceRequest(request.body);
-  if (!parsed.has_value()) return http::ErrorResponse(parsed.error());
   Result<protocol::Evidence> evidence = evidence_.Collect(parsed->nonce, parsed->pcrs);
   if (!evidence.has_value()) {
     // The error names the TPM command and code, never key material.
