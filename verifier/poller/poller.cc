@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <exception>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -41,6 +42,21 @@ std::string EvidenceUrl(std::string_view base) {
   return url;
 }
 
+// "https://user:secret@host:1/x" -> "https://***@host:1/x".
+std::string WithoutUserInfo(const std::string& url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    return url;
+  }
+  const size_t authority = scheme + 3;
+  const size_t end = url.find_first_of("/?#", authority);
+  const size_t at = url.rfind('@', end);  // npos: the whole string
+  if (at == std::string::npos || at < authority) {
+    return url;
+  }
+  return url.substr(0, authority) + "***" + url.substr(at);
+}
+
 bool IsStoreFailure(const Status& s) {
   return s.code() == Code::kUnavailable || s.code() == Code::kDataLoss ||
          s.code() == Code::kInternal;
@@ -72,11 +88,29 @@ class Poller::Impl {
     }
     started_ = true;
     next_scan_ = Steady::now();
+    // Thread creation can fail (std::system_error) when the process is out
+    // of threads or memory; no exception may leave the library, so the
+    // poller then runs with the workers it got (or not at all), and says so.
     workers_.reserve(options_.max_in_flight);
-    for (size_t i = 0; i < options_.max_in_flight; ++i) {
-      workers_.emplace_back([this] { WorkerLoop(); });
+    try {
+      for (size_t i = 0; i < options_.max_in_flight; ++i) {
+        workers_.emplace_back([this] { WorkerLoop(); });
+      }
+    } catch (const std::exception& e) {
+      logger_.Error("poller: started " + std::to_string(workers_.size()) + " of " +
+                    std::to_string(options_.max_in_flight) + " workers: " + e.what());
     }
-    scheduler_ = std::thread([this] { SchedulerLoop(); });
+    slots_ = workers_.size();
+    if (slots_ == 0) {
+      logger_.Error("poller: no worker thread, pull mode is not running");
+      return;
+    }
+    try {
+      scheduler_ = std::thread([this] { SchedulerLoop(); });
+    } catch (const std::exception& e) {
+      logger_.Error(std::string("poller: no scheduler thread, pull mode is not running: ") +
+                    e.what());
+    }
   }
 
   void Stop() {
@@ -119,8 +153,18 @@ class Poller::Impl {
     const size_t threads = std::min(options_.max_in_flight, targets.size());
     std::vector<std::thread> pool;
     pool.reserve(threads);
-    for (size_t i = 0; i < threads; ++i) {
-      pool.emplace_back(run);
+    try {
+      for (size_t i = 0; i < threads; ++i) {
+        pool.emplace_back(run);
+      }
+    } catch (const std::exception& e) {
+      // Fewer threads only means a slower round; with none, this thread
+      // polls alone (still within the bound).
+      logger_.Warning("poller: round with " + std::to_string(pool.size()) + " of " +
+                      std::to_string(threads) + " threads: " + e.what());
+      if (pool.empty()) {
+        run();
+      }
     }
     for (std::thread& t : pool) {
       t.join();
@@ -171,7 +215,14 @@ class Poller::Impl {
       return Steady::duration::zero();
     }
     std::array<uint8_t, 8> bytes{};
-    if (Status s = random_.Fill(bytes); !s.ok()) {
+    Status s;
+    {
+      // RandomSource implementations need not be thread-safe; workers and
+      // the scheduler draw concurrently.
+      std::lock_guard<std::mutex> lock(random_mu_);
+      s = random_.Fill(bytes);
+    }
+    if (!s.ok()) {
       logger_.Warning("poller: random source failed, polling without jitter: " + s.ToString());
       return Steady::duration::zero();
     }
@@ -190,6 +241,8 @@ class Poller::Impl {
   bool PollOne(const Target& target) {
     const std::string url = EvidenceUrl(target.url);
     auto fail = [&](const std::string& what) {
+      // The URL is logged without user information: an operator may have
+      // put credentials there.
       std::optional<std::chrono::system_clock::time_point> last_ok;
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -198,7 +251,8 @@ class Poller::Impl {
           last_ok = it->second;
         }
       }
-      std::string line = "poller: host " + target.host_id + " (" + url + "): " + what;
+      std::string line =
+          "poller: host " + target.host_id + " (" + WithoutUserInfo(url) + "): " + what;
       line += last_ok ? "; last successful poll " + FormatRfc3339Utc(*last_ok)
                       : std::string("; no successful poll since the verifier started");
       logger_.Warning(line);
@@ -313,7 +367,7 @@ class Poller::Impl {
         next_scan_ = now + options_.scan_interval;
       }
       // Earliest due first, while a worker slot is free.
-      while (busy_ < options_.max_in_flight && !idle_.empty() && idle_.begin()->first <= now) {
+      while (busy_ < slots_ && !idle_.empty() && idle_.begin()->first <= now) {
         auto [due, id] = *idle_.begin();
         idle_.erase(idle_.begin());
         HostState& state = hosts_.at(id);
@@ -323,7 +377,7 @@ class Poller::Impl {
         work_cv_.notify_one();
       }
       Steady::time_point wake = next_scan_;
-      if (busy_ < options_.max_in_flight && !idle_.empty()) {
+      if (busy_ < slots_ && !idle_.empty()) {
         wake = std::min(wake, idle_.begin()->first);
       }
       // Woken early by Stop and by finished polls (a free slot or a new due
@@ -371,6 +425,7 @@ class Poller::Impl {
   Logger& logger_;
   Metrics* const metrics_;
 
+  std::mutex random_mu_;
   std::mutex stop_mu_;
   std::atomic<bool> stopping_flag_{false};  // read by PollAllOnce without mu_
 
@@ -385,6 +440,7 @@ class Poller::Impl {
   std::set<std::pair<Steady::time_point, std::string>> idle_;
   std::deque<Target> queue_;  // handed to workers; never longer than the free slots
   size_t busy_ = 0;           // queued + running polls
+  size_t slots_ = 0;          // worker threads running: the in-flight bound
   // When each host's last poll succeeded (scheduled or PollAllOnce), named in
   // failure warnings so an operator sees how long a host has been dark.
   std::map<std::string, std::chrono::system_clock::time_point> last_ok_;

@@ -77,7 +77,8 @@ class Poller {
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
 
-  // Starts the scheduler thread and max_in_flight worker threads. The
+  // Starts the scheduler thread and max_in_flight worker threads (fewer,
+  // logged as an error, when the system refuses more threads). The
   // first store scan happens at once; each host's first poll is due after
   // its jitter alone. A second Start, or a Start after Stop, does nothing.
   void Start();

@@ -424,9 +424,10 @@ TEST_F(PollerTest, FailuresAreLoggedAndCountedWithoutReports) {
   store_.SetHost("busy", "http://busy:9443");
   store_.SetHost("liar", "http://liar:9443");
   store_.SetHost("fine", "http://fine:9443");
+  store_.SetHost("secret", "https://user:pa55word@secret:9443/");
   hooks_.Refuse("liar");
   client_.answer = [](const std::string& url) -> Result<http::Response> {
-    if (url.find("down") != std::string::npos) {
+    if (url.find("down") != std::string::npos || url.find("secret") != std::string::npos) {
       return UnavailableError("connection refused");
     }
     if (url.find("busy") != std::string::npos) {
@@ -438,13 +439,13 @@ TEST_F(PollerTest, FailuresAreLoggedAndCountedWithoutReports) {
   ASSERT_OK_AND_ASSIGN(size_t reports, poller->PollAllOnce());
   EXPECT_EQ(reports, 1u);
   EXPECT_EQ(Metric("ok"), "1");
-  EXPECT_EQ(Metric("failed"), "3");
+  EXPECT_EQ(Metric("failed"), "4");
   const auto submitted = hooks_.submitted();
   ASSERT_EQ(submitted.size(), 1u);
   EXPECT_EQ(submitted[0].first, "fine");
 
   const std::vector<std::string> warnings = logger_.warnings();
-  ASSERT_EQ(warnings.size(), 3u);
+  ASSERT_EQ(warnings.size(), 4u);
   auto find = [&](const std::string& host) {
     for (const std::string& w : warnings) {
       if (w.find("host " + host + " ") != std::string::npos) {
@@ -458,6 +459,9 @@ TEST_F(PollerTest, FailuresAreLoggedAndCountedWithoutReports) {
   EXPECT_THAT(find("busy"), HasSubstr("HTTP 503"));
   EXPECT_THAT(find("busy"), HasSubstr("TPM busy"));
   EXPECT_THAT(find("liar"), HasSubstr("bad signature"));
+  // Credentials in an agent URL stay out of the log.
+  EXPECT_THAT(find("secret"), HasSubstr("(https://***@secret:9443/v1/evidence)"));
+  EXPECT_THAT(find("secret"), ::testing::Not(HasSubstr("pa55word")));
 }
 
 TEST_F(PollerTest, PollAllOnceReturnsStoreErrors) {
