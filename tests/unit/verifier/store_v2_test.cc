@@ -255,7 +255,7 @@ class HostQueryTest : public StoreV2Test {
     ASSERT_NO_FATAL_FAILURE(report("h3", "trusted", 30));
   }
 
-  std::vector<std::string> List(HostQuery q) {
+  std::vector<std::string> List(const HostQuery& q) {
     Result<std::vector<HostRecord>> r = store_->ListHosts(q);
     EXPECT_TRUE(r.has_value()) << r.status().ToString();
     return r.has_value() ? Ids(*r) : std::vector<std::string>{"<error>"};
