@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include "core/base/time_format.h"
@@ -255,7 +256,12 @@ Result<std::unique_ptr<WebhookNotifier>> WebhookNotifier::Create(WebhookOptions 
   std::unique_ptr<WebhookNotifier> notifier(
       new WebhookNotifier(std::move(options), client, clock, logger, metrics));
   if (!notifier->options_.urls.empty()) {
-    notifier->worker_ = std::thread([n = notifier.get()] { n->Run(); });
+    try {
+      notifier->worker_ = std::thread([n = notifier.get()] { n->Run(); });
+    } catch (const std::system_error& e) {
+      // std::thread's only way to report a failure; it must not escape.
+      return UnavailableError(std::string("webhook worker thread: ") + e.what());
+    }
   }
   return notifier;
 }

@@ -92,8 +92,10 @@ std::string WebhookSignature(ByteView secret, int64_t timestamp, std::string_vie
 class WebhookNotifier {
  public:
   // InvalidArgument for a bad URL or a secret shorter than 16 bytes (when
-  // there are URLs). `client`, `clock`, `logger` and `metrics` (may be
-  // nullptr) must outlive the notifier.
+  // there are URLs), naming what is wrong; Unavailable when the worker thread
+  // cannot be started. Without URLs no thread is started. `client`,
+  // `clock`, `logger` and `metrics` (may be nullptr) must outlive the
+  // notifier.
   static Result<std::unique_ptr<WebhookNotifier>> Create(WebhookOptions options,
                                                          http::HttpClient& client,
                                                          const Clock& clock, Logger& logger,
