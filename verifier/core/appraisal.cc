@@ -196,26 +196,154 @@ bool Describes(const ReferenceValue& ref, const eventlog::Event& ev) {
   return common;
 }
 
-// The platform reference value describing a verified event, or nullptr.
-const ReferenceValue* FindPlatformReference(const ReferenceSet& references,
-                                            const eventlog::Event& ev) {
+// The reference value of one of `kinds` describing a verified event, or
+// nullptr.
+const ReferenceValue* FindReference(const ReferenceSet& references, const eventlog::Event& ev,
+                                    std::span<const ReferenceKind> kinds) {
+  auto wanted = [&](ReferenceKind k) {
+    return std::find(kinds.begin(), kinds.end(), k) != kinds.end();
+  };
   for (const eventlog::EventDigest& d : ev.digests) {
     const ReferenceValue* ref = references.Find(d.alg, d.digest);
     if (ref == nullptr) continue;
-    if (ref->kind == ReferenceKind::kPlatform && Describes(*ref, ev)) return ref;
+    if (wanted(ref->kind) && Describes(*ref, ev)) return ref;
     // The index keeps the first entry per digest; another kind may have
-    // claimed it first, so look for a platform entry with the same digest.
+    // claimed it first, so look for an entry of a wanted kind with it.
     for (const ReferenceValue& v : references.values()) {
-      if (v.kind == ReferenceKind::kPlatform && Describes(v, ev)) return &v;
+      if (wanted(v.kind) && Describes(v, ev)) return &v;
     }
   }
   return nullptr;
+}
+
+const ReferenceValue* FindPlatformReference(const ReferenceSet& references,
+                                            const eventlog::Event& ev) {
+  static constexpr ReferenceKind kPlatform[] = {ReferenceKind::kPlatform};
+  return FindReference(references, ev, kPlatform);
+}
+
+// What a D-RTM event measures, for reference matching (TXT/tboot on TPM 2.0,
+// details/authorities mapping; PLATFORM.md): SINIT's own measurement
+// (EVTYPE_HASH_START on PCR 17) and its signer (EVTYPE_SINIT_PUBKEY_HASH on
+// PCR 18); tboot's MLE hash (EVTYPE_MLE_HASH); then tboot's events
+// (EV_TBOOT_HASH, 0x501): first the policy-control hash on PCR 17 and on PCR
+// 18, then one per module on PCR 17 in module order (module 0 the
+// hypervisor - xen.gz, or the Linux kernel for KVM - then kernel/initrd).
+// Other SINIT events record platform configuration (LCP, BIOS ACM
+// registers, NV indices): covered by the replay, not matched.
+constexpr uint32_t kEvTxtHashStart = 0x402;
+constexpr uint32_t kEvTxtMleHash = 0x404;
+constexpr uint32_t kEvTxtSinitPubkeyHash = 0x410;
+constexpr uint32_t kEvTbootHash = 0x501;
+
+enum class DrtmPart { kNone, kSinit, kTboot, kTbootPolicy, kHypervisor, kModule };
+
+struct DrtmMatch {
+  DrtmPart part;
+  std::string_view finding;  // "ref.unknown_sinit", ...
+  std::string_view what;     // "SINIT ACM", ...
+};
+
+DrtmMatch ClassifyDrtmEvent(const eventlog::Event& ev, bool& policy17_seen, bool& policy18_seen,
+                            size_t& modules_seen) {
+  if (ev.type == kEvTxtHashStart && ev.pcr == 17) {
+    return {DrtmPart::kSinit, "ref.unknown_sinit", "SINIT ACM"};
+  }
+  if (ev.type == kEvTxtSinitPubkeyHash && ev.pcr == 18) {
+    return {DrtmPart::kSinit, "ref.unknown_sinit", "SINIT signer"};
+  }
+  if (ev.type == kEvTxtMleHash && ev.pcr == 17) {
+    return {DrtmPart::kTboot, "ref.unknown_tboot", "tboot (MLE)"};
+  }
+  if (ev.type == kEvTbootHash && ev.pcr == 18 && !policy18_seen) {
+    policy18_seen = true;
+    return {DrtmPart::kTbootPolicy, "ref.unknown_tboot_policy", "tboot policy control"};
+  }
+  if (ev.type == kEvTbootHash && ev.pcr == 17) {
+    if (!policy17_seen) {
+      policy17_seen = true;
+      return {DrtmPart::kTbootPolicy, "ref.unknown_tboot_policy", "tboot policy control"};
+    }
+    if (modules_seen++ == 0) {
+      return {DrtmPart::kHypervisor, "ref.unknown_hypervisor", "module 0 (hypervisor)"};
+    }
+    return {DrtmPart::kModule, "ref.unknown_module", "module (kernel or initrd)"};
+  }
+  return {DrtmPart::kNone, "", ""};
+}
+
+std::span<const ReferenceKind> KindsFor(DrtmPart part) {
+  static constexpr ReferenceKind kSinit[] = {ReferenceKind::kSinit};
+  static constexpr ReferenceKind kTboot[] = {ReferenceKind::kTboot};
+  static constexpr ReferenceKind kPolicy[] = {ReferenceKind::kTbootPolicy};
+  // KVM launches the Linux kernel as module 0.
+  static constexpr ReferenceKind kHypervisor[] = {ReferenceKind::kHypervisor,
+                                                  ReferenceKind::kKernel};
+  static constexpr ReferenceKind kModule[] = {ReferenceKind::kKernel, ReferenceKind::kInitrd};
+  switch (part) {
+    case DrtmPart::kSinit: return kSinit;
+    case DrtmPart::kTboot: return kTboot;
+    case DrtmPart::kTbootPolicy: return kPolicy;
+    case DrtmPart::kHypervisor: return kHypervisor;
+    case DrtmPart::kModule: return kModule;
+    case DrtmPart::kNone: break;
+  }
+  return {};
 }
 
 std::string EventText(const eventlog::Event& ev) {
   // The event type is not covered by the digest: for display only.
   return "event " + std::to_string(ev.index) + " (PCR " + std::to_string(ev.pcr) + ", " +
          eventlog::EventTypeName(ev.type) + ")";
+}
+
+// Matches the verified D-RTM events that measure code (SINIT, tboot, its
+// policy, the launched modules) to reference values of their kind. A part is
+// judged only when the set has values of its kind: no hypervisor values, no
+// hypervisor verdict (unknown), but one hypervisor value and another
+// hypervisor measured is ref.unknown_hypervisor.
+void MatchDrtmReferences(const eventlog::VerifiedEvents& verified, const ReferenceSet& references,
+                         AppraisalResult& result, std::vector<Finding>& findings) {
+  bool policy17 = false;
+  bool policy18 = false;
+  size_t modules = 0;
+  bool launch_unknown_code = false;
+  std::optional<bool> hypervisor_known;
+  std::set<std::string> matched(result.matched_references.begin(), result.matched_references.end());
+  for (const eventlog::Event& ev : verified.events()) {
+    DrtmMatch m = ClassifyDrtmEvent(ev, policy17, policy18, modules);
+    if (m.part == DrtmPart::kNone) continue;
+    std::span<const ReferenceKind> kinds = KindsFor(m.part);
+    bool judged = false;
+    for (ReferenceKind k : kinds) judged = judged || references.HasKind(k);
+    if (!judged) continue;
+    const ReferenceValue* ref = FindReference(references, ev, kinds);
+    if (m.part == DrtmPart::kHypervisor) hypervisor_known = ref != nullptr;
+    if (ref != nullptr) {
+      if (matched.insert(ref->name).second) result.matched_references.push_back(ref->name);
+      continue;
+    }
+    if (m.part != DrtmPart::kHypervisor && m.part != DrtmPart::kModule) {
+      launch_unknown_code = true;
+    } else if (m.part == DrtmPart::kModule) {
+      hypervisor_known = false;
+    }
+    const eventlog::EventDigest* d = StrongestDigest(ev);
+    Finding f = MakeFinding(std::string(m.finding), Severity::kError,
+                            "D-RTM " + EventText(ev) + ": " + std::string(m.what) +
+                                " is in no reference value of its kind");
+    f.pcr = ev.pcr;
+    f.event_index = ev.index;
+    if (d != nullptr) {
+      f.bank = d->alg;
+      f.actual = HexEncode(d->digest);
+    }
+    findings.push_back(std::move(f));
+  }
+  if (launch_unknown_code) result.trust.measured_launch = Trust::kUntrusted;
+  if (hypervisor_known.has_value()) {
+    result.trust.hypervisor = *hypervisor_known ? Trust::kTrusted : Trust::kUntrusted;
+  }
 }
 
 // Summary of findings for an InvalidArgument message.
@@ -478,8 +606,9 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
   }
 
   // Measured launch (D-RTM, PCR 17/18). Host facts are claims: an emulated
-  // launch is refused on the host's own word; a host claiming TXT falsely is
-  // caught when SINIT/tboot reference matching arrives (issue 5).
+  // launch is refused on the host's own word; a host claiming TXT with an
+  // emulated SINIT is caught by SINIT reference matching (the emulated
+  // SINIT's measurement is in no vendor's reference values).
   if (drtm) {
     const bool replays = !drtm->errors && drtm->verified &&
                          drtm->verified->verified_pcrs().count(kDrtmDetailsPcr) != 0 &&
@@ -503,6 +632,7 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
       } else {
         result.trust.measured_launch = Trust::kTrusted;
       }
+      MatchDrtmReferences(*drtm->verified, references, result, findings);
     } else if (drtm->errors || (policy.require_measured_launch && pcrs != nullptr)) {
       // A log that does not replay is tampering; one that replays without
       // verifying PCR 17/18 (not quoted) cannot meet a requirement.
@@ -535,7 +665,8 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
   if (HasErrors(findings)) {
     result.verdict = Verdict::kUntrusted;
   } else if (result.trust.platform == Trust::kTrusted &&
-             (result.trust.measured_launch == Trust::kTrusted || !policy.require_measured_launch)) {
+             (!policy.require_measured_launch || (result.trust.measured_launch == Trust::kTrusted &&
+                                                  result.trust.hypervisor == Trust::kTrusted))) {
     result.verdict = Verdict::kTrusted;
     result.expires_at = now + policy.validity;
   } else {

@@ -147,6 +147,12 @@ struct AppraisalResult {
   //   ref.unknown_platform_event a verified SRTM event on PCRs 0-7 whose
   //                              digest is in no platform reference value
   //                              (pcr, bank, event_index, actual = digest)
+  //   ref.unknown_sinit / ref.unknown_tboot / ref.unknown_tboot_policy /
+  //   ref.unknown_hypervisor / ref.unknown_module
+  //                              a verified D-RTM event measuring that code
+  //                              (appraisal.cc ClassifyDrtmEvent) is in no
+  //                              reference value of its kind, when the set
+  //                              has values of that kind (same fields)
   //   launch.none / launch.emulated_refused / launch.emulated (info)
   std::vector<Finding> findings;
   // Counters from the verified quote (for the store's next EnrolledHost):
@@ -172,11 +178,15 @@ struct AppraisalResult {
 // 5. SRTM events on PCRs 0-7 matched to platform reference values (platform
 //    trust: trusted when every verified event matches and the set has
 //    platform values; untrusted when some event is unknown; unknown when the
-//    set has no platform values). measured_launch/hypervisor: from the D-RTM
-//    log when present (replays → measured_launch trusted; hypervisor unknown
-//    until reference matching for D-RTM events, issue 5); vms unknown.
+//    set has no platform values). D-RTM: the log replays → measured_launch
+//    trusted, then its SINIT, tboot and tboot-policy events are matched to
+//    values of those kinds (an unknown one: measured_launch untrusted) and
+//    module 0 to hypervisor (or kernel) values, further modules to kernel or
+//    initrd values (hypervisor trusted when all match, untrusted when one
+//    does not; unknown without values of those kinds); vms unknown.
 // 6. Verdict: untrusted on any error finding; trusted when platform is
-//    trusted and (measured launch trusted or not required); else unknown.
+//    trusted and, if the policy requires a measured launch, measured launch
+//    and hypervisor are trusted too; else unknown.
 // Status errors only for internal failures (never for bad evidence: that
 // gives findings): FailedPrecondition when host.ak_public does not decode or
 // has no signing scheme. docs/appraisal.md lists every finding with its

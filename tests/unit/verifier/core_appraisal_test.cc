@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -136,6 +137,34 @@ class AppraisalTest : public ::testing::Test {
       for (ReferenceValue& v : *values) set.Add(std::move(v));
     }
     return set;
+  }
+
+  // Reference values for the code the real TXT log measured, as a vendor
+  // (SINIT), tboot's packager and the operator (tboot policy, hypervisor,
+  // dom0 kernel) would publish them: index i of the log gets kind kinds[i].
+  // `skip`: leave those kinds out (to see their part not judged);
+  // `wrong_digest_kind`: values of that kind get a digest that differs.
+  void AddDrtmReferences(ReferenceSet& refs, const std::set<ReferenceKind>& skip = {},
+                         std::optional<ReferenceKind> wrong_digest_kind = {}) {
+    const std::map<size_t, ReferenceKind> kinds = {
+        {1, ReferenceKind::kSinit},        {10, ReferenceKind::kSinit},
+        {8, ReferenceKind::kTboot},        {16, ReferenceKind::kTbootPolicy},
+        {17, ReferenceKind::kTbootPolicy}, {18, ReferenceKind::kHypervisor},
+        {19, ReferenceKind::kKernel}};
+    ASSERT_OK_AND_ASSIGN(eventlog::UnverifiedEventLog log, eventlog::ParseEventLog(drtm_));
+    for (const eventlog::Event& ev : log.EventsUnverifiedForDebug()) {
+      auto it = kinds.find(ev.index);
+      if (it == kinds.end() || skip.count(it->second) != 0) continue;
+      ReferenceValue v;
+      v.kind = it->second;
+      v.name = std::string(ReferenceKindName(v.kind)) + " event " + std::to_string(ev.index);
+      for (const eventlog::EventDigest& d : ev.digests) {
+        Bytes digest(d.digest.begin(), d.digest.end());
+        if (it->second == wrong_digest_kind) digest[0] ^= 0x01;
+        v.digests[d.alg] = std::move(digest);
+      }
+      refs.Add(std::move(v));
+    }
   }
 
   AppraisalResult Appraise(const protocol::Evidence& ev, const ReferenceSet& refs) {
@@ -527,11 +556,74 @@ TEST_F(AppraisalTest, TxtLaunchIsTrustedMeasuredLaunch) {
   protocol::Evidence ev = Collect();
   ReferenceSet refs = Golden(ev);
   policy_.require_measured_launch = true;
+  // Without hypervisor values the launch replays but nothing says which
+  // hypervisor it is: unknown, never trusted when a launch is required.
   AppraisalResult r = Appraise(ev, refs);
-  EXPECT_EQ(r.verdict, Verdict::kTrusted) << ::testing::PrintToString(Problems(r));
+  EXPECT_EQ(r.verdict, Verdict::kUnknown) << ::testing::PrintToString(Problems(r));
   EXPECT_EQ(r.trust.measured_launch, Trust::kTrusted);
   EXPECT_EQ(r.trust.hypervisor, Trust::kUnknown);
   EXPECT_THAT(Ids(r), Not(Contains(HasSubstr("launch."))));
+
+  ASSERT_NO_FATAL_FAILURE(AddDrtmReferences(refs));
+  r = Appraise(ev, refs);
+  EXPECT_EQ(r.verdict, Verdict::kTrusted) << ::testing::PrintToString(Problems(r));
+  EXPECT_EQ(r.trust.measured_launch, Trust::kTrusted);
+  EXPECT_EQ(r.trust.hypervisor, Trust::kTrusted);
+  EXPECT_THAT(r.matched_references, Contains("hypervisor event 18"));
+  EXPECT_THAT(r.matched_references, Contains("sinit event 1"));
+}
+
+TEST_F(AppraisalTest, UnknownHypervisorInPcr17IsUntrusted) {
+  ASSERT_NO_FATAL_FAILURE(AddDrtm());
+  protocol::Evidence ev = Collect();
+  ReferenceSet refs = Golden(ev);
+  // The operator's hypervisor value differs from what was launched.
+  ASSERT_NO_FATAL_FAILURE(AddDrtmReferences(refs, {}, ReferenceKind::kHypervisor));
+  AppraisalResult r = Appraise(ev, refs);
+  EXPECT_EQ(r.verdict, Verdict::kUntrusted);
+  EXPECT_EQ(r.trust.measured_launch, Trust::kTrusted);  // SINIT, tboot, policy known
+  EXPECT_EQ(r.trust.hypervisor, Trust::kUntrusted);
+  const Finding* f = FindingWithId(r, "ref.unknown_hypervisor");
+  ASSERT_NE(f, nullptr) << ::testing::PrintToString(Ids(r));
+  EXPECT_EQ(f->pcr, 17u);
+  EXPECT_EQ(f->event_index, 18u);
+  EXPECT_FALSE(f->actual.empty());
+}
+
+TEST_F(AppraisalTest, UnknownSinitMakesTheLaunchUntrusted) {
+  ASSERT_NO_FATAL_FAILURE(AddDrtm());
+  protocol::Evidence ev = Collect();
+  ReferenceSet refs = Golden(ev);
+  ASSERT_NO_FATAL_FAILURE(AddDrtmReferences(refs, {}, ReferenceKind::kSinit));
+  AppraisalResult r = Appraise(ev, refs);
+  EXPECT_EQ(r.verdict, Verdict::kUntrusted);
+  EXPECT_EQ(r.trust.measured_launch, Trust::kUntrusted);
+  EXPECT_THAT(Ids(r), Contains("ref.unknown_sinit"));
+}
+
+TEST_F(AppraisalTest, UnknownDom0KernelMakesTheHypervisorUntrusted) {
+  ASSERT_NO_FATAL_FAILURE(AddDrtm());
+  protocol::Evidence ev = Collect();
+  ReferenceSet refs = Golden(ev);
+  ASSERT_NO_FATAL_FAILURE(AddDrtmReferences(refs, {}, ReferenceKind::kKernel));
+  AppraisalResult r = Appraise(ev, refs);
+  EXPECT_EQ(r.verdict, Verdict::kUntrusted);
+  EXPECT_EQ(r.trust.hypervisor, Trust::kUntrusted);
+  EXPECT_THAT(Ids(r), Contains("ref.unknown_module"));
+}
+
+TEST_F(AppraisalTest, PartsWithoutValuesOfTheirKindAreNotJudged) {
+  ASSERT_NO_FATAL_FAILURE(AddDrtm());
+  protocol::Evidence ev = Collect();
+  ReferenceSet refs = Golden(ev);
+  ASSERT_NO_FATAL_FAILURE(
+      AddDrtmReferences(refs, {ReferenceKind::kHypervisor, ReferenceKind::kKernel}));
+  AppraisalResult r = Appraise(ev, refs);
+  EXPECT_EQ(r.verdict, Verdict::kTrusted) << ::testing::PrintToString(Problems(r));
+  EXPECT_EQ(r.trust.measured_launch, Trust::kTrusted);
+  EXPECT_EQ(r.trust.hypervisor, Trust::kUnknown);  // nothing to compare module 0 with
+  policy_.require_measured_launch = true;
+  EXPECT_EQ(Appraise(ev, refs).verdict, Verdict::kUnknown);
 }
 
 TEST_F(AppraisalTest, EmulatedLaunchRefusedUnlessAllowed) {
@@ -549,6 +641,7 @@ TEST_F(AppraisalTest, EmulatedLaunchRefusedUnlessAllowed) {
 
   policy_.allow_emulated_launch = true;
   policy_.require_measured_launch = true;
+  ASSERT_NO_FATAL_FAILURE(AddDrtmReferences(refs));
   AppraisalResult allowed = Appraise(ev, refs);
   EXPECT_EQ(allowed.verdict, Verdict::kTrusted) << ::testing::PrintToString(Problems(allowed));
   EXPECT_EQ(allowed.trust.measured_launch, Trust::kTrusted);
