@@ -241,6 +241,13 @@ std::filesystem::path MakeTempDir(const std::filesystem::path& parent, const std
   return path;
 }
 
+// "60", "0.5": a number without trailing zeros.
+std::string FormatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // Process CPU time (user + system, all threads), for the share of the
@@ -776,7 +783,7 @@ void PhaseFleet(Env& env) {
   const auto n = static_cast<size_t>(std::ceil(rate * f.duration_s));
   const std::string origin =
       f.rate ? std::string("--rate")
-             : std::to_string(f.hosts) + " hosts every " + std::to_string(f.interval_s) + " s";
+             : std::to_string(f.hosts) + " hosts every " + FormatNumber(f.interval_s) + " s";
   std::printf(
       "\n3. Fleet latency, open loop: %.1f attestations/s (%s), %s arrivals, %.1f s, "
       "%zu arrivals, up to %zu in flight\n",
