@@ -175,7 +175,9 @@ http::Response VerifierApi::Route(const http::Request& request) {
 
 http::Response VerifierApi::Enroll(const http::Request& request) {
   Result<protocol::EnrollmentRequest> req = protocol::DecodeEnrollmentRequest(request.body);
-  if (!req.has_value()) return http::ErrorResponse(req.error());
+  if (!req.has_value()) {
+    return http::ErrorResponse(req.error(), protocol::DecodeErrorField(req.error()));
+  }
   Result<std::string> id = NewId("e-");
   if (!id.has_value()) return http::ErrorResponse(id.error());
   Result<StartedEnrollment> started = [&] {
@@ -201,7 +203,9 @@ http::Response VerifierApi::Enroll(const http::Request& request) {
 http::Response VerifierApi::Activate(const std::string& enrollment_id,
                                      const http::Request& request) {
   Result<protocol::ActivationRequest> req = protocol::DecodeActivationRequest(request.body);
-  if (!req.has_value()) return http::ErrorResponse(req.error());
+  if (!req.has_value()) {
+    return http::ErrorResponse(req.error(), protocol::DecodeErrorField(req.error()));
+  }
   Result<EnrollmentRecord> record = store_.GetEnrollment(enrollment_id);
   if (!record.has_value()) return http::ErrorResponse(Counted(record.error()));
   if (Status s = CompleteEnrollment(*record, *req, clock_.Now()); !s.ok()) {
@@ -424,7 +428,7 @@ http::Response VerifierApi::Evidence(const std::string& host_id, const http::Req
   const auto elapsed = std::chrono::steady_clock::now() - start;
   if (!submission.has_value()) {
     if (metrics_ != nullptr) metrics_->RecordAttestation("rejected", elapsed);
-    return http::ErrorResponse(submission.error());
+    return http::ErrorResponse(submission.error(), protocol::DecodeErrorField(submission.error()));
   }
   if (metrics_ != nullptr) {
     metrics_->RecordAttestation(VerdictName(submission->result.verdict), elapsed);

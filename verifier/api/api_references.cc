@@ -51,6 +51,18 @@ Result<std::optional<int64_t>> IfMatch(const http::Request& request) {
   return std::optional<int64_t>(*v);
 }
 
+// The member an InvalidArgument of policy/model's decoders names (their
+// paths are relative to the document: "entries[3].digests.sha256: ..."),
+// for the "field" of the error document; empty for whole-document errors.
+std::string ReferenceErrorField(const Status& status) {
+  if (status.code() != Code::kInvalidArgument) return "";
+  const std::string& m = status.message();
+  const size_t colon = m.find(": ");
+  if (colon == std::string::npos || colon == 0) return "";
+  std::string path = m.substr(0, colon);
+  return path.find(' ') == std::string::npos ? path : "";
+}
+
 bool SameDigests(const policy::ReferenceValue& a, const policy::ReferenceValue& b) {
   return a.kind == b.kind && a.digests == b.digests;
 }
@@ -133,7 +145,17 @@ Result<std::string> VerifierApi::StoreReferenceSet(policy::ReferenceSetDocument 
     if (v.source.empty()) v.source = "api";
     if (v.added_by.empty()) v.added_by = who.name;
   }
-  doc.version = expected_version + 1;
+  // The version this write creates: after `expected_version`, or, for a set
+  // created (again), after its newest version - a deleted set's history
+  // continues. The store refuses the write if another writer got there
+  // first, so the number in the document is the number stored.
+  int64_t base = expected_version;
+  if (expected_version == 0) {
+    Result<int64_t> latest = store_.LatestReferenceSetVersion(doc.name);
+    if (!latest.has_value()) return Counted(latest.error());
+    base = *latest;
+  }
+  doc.version = base + 1;
   doc.updated_at = now;
   doc.updated_by = who.name;
   VOUCH_ASSIGN_OR_RETURN(std::string json, policy::EncodeReferenceSet(doc));
@@ -164,7 +186,7 @@ Result<std::string> VerifierApi::StoreReferenceSet(policy::ReferenceSetDocument 
 http::Response VerifierApi::PutReferenceSet(const std::string& name, const http::Request& request,
                                             const Principal& who) {
   Result<policy::ReferenceSetDocument> doc = policy::DecodeReferenceSet(request.body);
-  if (!doc.has_value()) return http::ErrorResponse(doc.error());
+  if (!doc.has_value()) return http::ErrorResponse(doc.error(), ReferenceErrorField(doc.error()));
   if (!doc->name.empty() && doc->name != name) {
     return http::ErrorResponse(
         Status(Code::kInvalidArgument,
@@ -200,7 +222,9 @@ http::Response VerifierApi::DeleteReferenceSet(const std::string& name, const Pr
 http::Response VerifierApi::AddReferenceEntry(const std::string& name, const http::Request& request,
                                               const Principal& who) {
   Result<policy::ReferenceValue> value = policy::DecodeReferenceValue(request.body);
-  if (!value.has_value()) return http::ErrorResponse(value.error());
+  if (!value.has_value()) {
+    return http::ErrorResponse(value.error(), ReferenceErrorField(value.error()));
+  }
   auto current = CurrentSet(store_, name);
   if (!current.has_value()) return http::ErrorResponse(Counted(current.error()));
   for (const policy::ReferenceValue& v : current->second.entries) {

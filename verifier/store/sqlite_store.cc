@@ -1028,6 +1028,14 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<int64_t> LatestReferenceSetVersion(const std::string& name) override {
+    VOUCH_RETURN_IF_ERROR(CheckSetName(name));
+    return Run("latest reference set version", [&]() -> Result<int64_t> {
+      VOUCH_ASSIGN_OR_RETURN(const SetHead head, ReadSetHead(name));
+      return head.version;
+    });
+  }
+
   Result<std::vector<ReferenceSetRecord>> ListReferenceSets(bool with_documents) override {
     return Run("list reference sets", [&]() -> Result<std::vector<ReferenceSetRecord>> {
       // The newest row of each name (bare column with MAX(): SQLite takes

@@ -128,16 +128,16 @@ struct FleetSummary {
   size_t hosts = 0;
   std::map<std::string, size_t> by_verdict;     // every verdict key present, 0 allowed
   std::map<std::string, size_t> by_hypervisor;  // facts.hypervisor ("unknown" when absent)
-  size_t stale = 0;              // no report, or last report before `stale_before`
-  size_t identity_changes = 0;   // hosts with identity_change set
+  size_t stale = 0;                             // no report, or last report before `stale_before`
+  size_t identity_changes = 0;                  // hosts with identity_change set
 };
 
 // One version of a named reference set (reference values, DESIGN.md). Every
 // change (put or delete) is a new version; old versions stay readable.
 struct ReferenceSetRecord {
   std::string name;
-  int64_t version = 0;  // assigned by the store: 1 for a new set, then +1
-  bool deleted = false;  // this version deleted the set (document_json empty)
+  int64_t version = 0;        // assigned by the store: 1 for a new set, then +1
+  bool deleted = false;       // this version deleted the set (document_json empty)
   std::string document_json;  // policy::EncodeReferenceSet of this version
   size_t entry_count = 0;
   StoreTime updated_at;
@@ -222,6 +222,10 @@ class Store {
   // NotFound too (older versions stay readable).
   virtual Result<ReferenceSetRecord> GetReferenceSet(const std::string& name,
                                                      std::optional<int64_t> version) = 0;
+  // The newest version number of `name`, counting deleting versions (0 when
+  // the set never existed): a set created again after a deletion continues
+  // from it, so writers name the version they are about to store.
+  virtual Result<int64_t> LatestReferenceSetVersion(const std::string& name) = 0;
   // The current version of every set not deleted, by name; document_json
   // filled only when `with_documents`.
   virtual Result<std::vector<ReferenceSetRecord>> ListReferenceSets(bool with_documents) = 0;
