@@ -1,6 +1,6 @@
 #include "core/protocol/json_util.h"
 
-#include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -133,11 +133,132 @@ Status ScanDocument(std::string_view text, std::string_view name) {
   return Status::Ok();
 }
 
-// Tracks member names per open object during parsing to find duplicates.
-struct DuplicateFinder {
-  std::vector<std::set<std::string>> seen;
-  std::vector<std::string> keys;  // current member name per open object
-  std::string duplicate_path;     // set at the first duplicate
+// Builds the document from nlohmann's SAX events (Json::sax_parse) and finds
+// duplicate member names on the way, in time linear in the input.
+//
+// Why not Json::parse with a callback (the obvious way to see each member
+// name): nlohmann 3.11.2's callback parser, on every object end, scans the
+// whole enclosing array for a discarded element to erase, so a document that
+// is one large array of objects (a reference set of 100,000 entries) parses in
+// quadratic time. The builder below uses only the public API (json_sax's
+// event signatures, Json::object_t/array_t), does what nlohmann's own
+// non-callback builder does, and gets the duplicate check for free: a member
+// name is a duplicate exactly when inserting it into its object fails.
+//
+// Behaviour matches the callback parser it replaces: every event is accepted
+// (a duplicate is recorded, not a reason to stop, so a document that is also
+// malformed is still reported as not valid JSON), the last of two equal
+// member names wins in the tree (which is discarded anyway), and the path of
+// the first duplicate is the document name followed by the current member
+// name of every open object.
+class DocumentBuilder {
+ public:
+  DocumentBuilder(Json& root, std::string_view name) : root_(root), name_(name) {}
+
+  // SAX interface (see nlohmann::json_sax). Returning false would stop the
+  // parser; only parse_error does.
+  bool null() {
+    Add(Json(nullptr));
+    return true;
+  }
+  bool boolean(bool value) {
+    Add(Json(value));
+    return true;
+  }
+  bool number_integer(Json::number_integer_t value) {
+    Add(Json(value));
+    return true;
+  }
+  bool number_unsigned(Json::number_unsigned_t value) {
+    Add(Json(value));
+    return true;
+  }
+  bool number_float(Json::number_float_t value, const Json::string_t& /*text*/) {
+    Add(Json(value));
+    return true;
+  }
+  bool string(Json::string_t& value) {
+    Add(Json(value));
+    return true;
+  }
+  bool binary(Json::binary_t& value) {  // never produced by the JSON syntax
+    Add(Json::binary(value));
+    return true;
+  }
+
+  bool start_object(std::size_t /*elements*/) {
+    open_.push_back(Open{Add(Json(Json::value_t::object)), nullptr, nullptr});
+    return true;
+  }
+  bool key(Json::string_t& member) {
+    Open& object = open_.back();
+    auto [it, inserted] = object.value->get_ref<Json::object_t&>().try_emplace(member);
+    // map nodes do not move: the name and the slot stay valid while the
+    // object is open.
+    object.key = &it->first;
+    object.slot = &it->second;
+    if (!inserted && duplicate_path_.empty()) duplicate_path_ = OpenMemberPath();
+    return true;
+  }
+  bool end_object() {
+    open_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t /*elements*/) {
+    open_.push_back(Open{Add(Json(Json::value_t::array)), nullptr, nullptr});
+    return true;
+  }
+  bool end_array() {
+    open_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t /*position*/, const std::string& /*token*/,
+                   const Json::exception& /*error*/) {
+    return false;
+  }
+
+  // Empty when no member name repeats within one object.
+  const std::string& duplicate_path() const { return duplicate_path_; }
+
+ private:
+  struct Open {
+    Json* value;             // the object or array being filled
+    const std::string* key;  // objects: the current member name
+    Json* slot;              // objects: the current member's value
+  };
+
+  // Stores `value` where the grammar puts it and returns where it now is.
+  // Pointers into an array stay valid: an array only grows when its open
+  // child (if any) has been closed.
+  Json* Add(Json&& value) {
+    if (open_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    Open& parent = open_.back();
+    if (parent.slot != nullptr) {  // an object's member value, after key()
+      *parent.slot = std::move(value);
+      Json* stored = parent.slot;
+      parent.slot = nullptr;
+      return stored;
+    }
+    Json::array_t& array = parent.value->get_ref<Json::array_t&>();
+    array.push_back(std::move(value));
+    return &array.back();
+  }
+
+  std::string OpenMemberPath() const {
+    std::string path(name_);
+    for (const Open& o : open_) {
+      if (o.key != nullptr) path += "." + *o.key;
+    }
+    return path;
+  }
+
+  Json& root_;
+  std::string_view name_;
+  std::vector<Open> open_;
+  std::string duplicate_path_;  // set at the first duplicate
 };
 
 }  // namespace
@@ -164,37 +285,21 @@ Result<Json> ParseDocument(std::string_view text, size_t max_bytes, std::string_
                                 " bytes, more than the limit of " + std::to_string(max_bytes));
   }
   VOUCH_RETURN_IF_ERROR(ScanDocument(text, name));
-  DuplicateFinder dup;
-  auto callback = [&dup, name](int /*depth*/, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-        dup.seen.emplace_back();
-        dup.keys.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-        if (!dup.seen.empty()) {
-          dup.seen.pop_back();
-          dup.keys.pop_back();
-        }
-        break;
-      case Json::parse_event_t::key:
-        if (!dup.seen.empty() && parsed.is_string()) {
-          const std::string& key = parsed.get_ref<const std::string&>();
-          dup.keys.back() = key;
-          if (!dup.seen.back().insert(key).second && dup.duplicate_path.empty()) {
-            std::string path(name);
-            for (const std::string& k : dup.keys) path += "." + k;
-            dup.duplicate_path = std::move(path);
-          }
-        }
-        break;
-      default: break;
-    }
-    return true;
-  };
-  Json doc = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return FieldError(name, "not a valid JSON document");
-  if (!dup.duplicate_path.empty()) return FieldError(dup.duplicate_path, "duplicate member");
+  Json doc;
+  DocumentBuilder builder(doc, name);
+  bool parsed = false;
+  try {
+    // strict: nothing but whitespace may follow the document.
+    parsed = Json::sax_parse(text.begin(), text.end(), &builder);
+  } catch (const Json::exception&) {
+    // The builder never throws and parse errors go to parse_error; this only
+    // keeps a nlohmann exception from leaving the library if that changes.
+    parsed = false;
+  }
+  if (!parsed) return FieldError(name, "not a valid JSON document");
+  if (!builder.duplicate_path().empty()) {
+    return FieldError(builder.duplicate_path(), "duplicate member");
+  }
   if (!doc.is_object()) return FieldError(name, "expected a JSON object");
   return doc;
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/protocol/json_util.h"
 #include "core/tpm/public.h"
 #include "core/tpm/quote.h"
 #include "tests/testing/status_matchers.h"
@@ -389,6 +390,88 @@ TEST(EvidenceTest, NamesEnums) {
   EXPECT_EQ(MeasuredLaunchName(MeasuredLaunch::kEmulated), "emulated");
   EXPECT_EQ(MeasuredLaunchName(MeasuredLaunch::kNone), "none");
   EXPECT_EQ(MeasuredLaunchName(MeasuredLaunch::kUnknown), "unknown");
+}
+
+// ParseDocument (core/protocol/json_util.h) directly: the checks every
+// decoder above relies on, with the paths they name.
+Status ParseError(std::string_view text) {
+  Result<Json> r = internal::ParseDocument(text, 1 << 20, "doc");
+  return r.has_value() ? Status::Ok() : r.status();
+}
+
+TEST(ParseDocumentTest, RefusesDuplicatesAtDepthNamingTheMember) {
+  EXPECT_THAT(ParseError(R"({"a":{"b":{"c":1,"c":2}}})"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc.a.b.c: duplicate member")));
+  // A repeat after a nested object has closed is still in the outer object.
+  EXPECT_THAT(ParseError(R"({"a":{"b":{"c":1}},"a":2})"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc.a: duplicate member")));
+  EXPECT_THAT(ParseError(R"({"a":{"b":{"c":1},"d":[],"b":true}})"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc.a.b: duplicate member")));
+  // The same name in an enclosing and an enclosed object is no duplicate.
+  EXPECT_OK(ParseError(R"({"a":{"a":{"a":1}},"b":{"a":2}})"));
+  // Nor is a name used in one object and then in the next after it closed.
+  EXPECT_OK(ParseError(R"({"a":{"b":{"c":1}},"b":{"c":2}})"));
+}
+
+TEST(ParseDocumentTest, RefusesDuplicatesInObjectsInsideArrays) {
+  // Array positions are not part of the duplicate's path: the open objects'
+  // member names are.
+  EXPECT_THAT(ParseError(R"({"list":[{"x":1},{"y":2,"x":3,"y":4}]})"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc.list.y: duplicate member")));
+  EXPECT_THAT(ParseError(R"({"list":[[{"k":{"x":1,"x":1}}]]})"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc.list.k.x: duplicate member")));
+  // The same member in sibling objects of an array is how arrays of objects
+  // look: accepted.
+  EXPECT_OK(ParseError(R"({"list":[{"x":1,"y":2},{"x":1,"y":2},{"x":{"x":[]}}]})"));
+  // Only the first duplicate is named.
+  EXPECT_THAT(ParseError(R"({"list":[{"a":1,"a":2},{"b":1,"b":2}]})"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc.list.a: duplicate member")));
+}
+
+TEST(ParseDocumentTest, MalformedJsonWinsOverADuplicate) {
+  // The whole document is parsed before a duplicate is reported.
+  EXPECT_THAT(ParseError(R"({"a":1,"a":2)"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc: not a valid JSON document")));
+  EXPECT_THAT(ParseError(R"({"a":1,"a":2} x)"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc: not a valid JSON document")));
+  // A duplicate wins over a non-object top level.
+  EXPECT_THAT(ParseError(R"([{"a":1,"a":2}])"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc.a: duplicate member")));
+  EXPECT_THAT(ParseError(R"("text")"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc: expected a JSON object")));
+  EXPECT_THAT(ParseError(""),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc: not a valid JSON document")));
+  EXPECT_THAT(ParseError("{} {}"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc: not a valid JSON document")));
+  EXPECT_THAT(ParseError(R"({"n":1e999})"),
+              StatusIs(Code::kInvalidArgument, HasSubstr("doc: not a valid JSON document")));
+}
+
+TEST(ParseDocumentTest, BuildsTheSameTreeAsNlohmann) {
+  const std::string text =
+      R"({"null":null,"t":true,"f":false,"i":-7,"u":18446744073709551615,"d":1.5e3,)"
+      R"("s":"caf\u00e9 \"q\"","e":{},"a":[],"n":[[1,[2,{"x":[3]}]],{"y":{"z":null}}],)"
+      R"("":"empty name"})";
+  ASSERT_OK_AND_ASSIGN(Json doc, internal::ParseDocument(text, 1 << 20, "doc"));
+  EXPECT_EQ(doc, Json::parse(text));
+  EXPECT_TRUE(doc["u"].is_number_unsigned());
+  EXPECT_TRUE(doc["i"].is_number_integer());
+  EXPECT_TRUE(doc["d"].is_number_float());
+}
+
+TEST(ParseDocumentTest, ParsesALongArrayOfObjects) {
+  // The shape of a large reference set (its parse rate is in
+  // bench/json_parse_bench.cc; this only checks the result).
+  std::string text = R"({"entries":[)";
+  for (int i = 0; i < 20000; ++i) {
+    if (i > 0) text += ',';
+    text += R"({"kind":"kernel","name":"k)" + std::to_string(i) + R"(","digests":{"sha256":"00"}})";
+  }
+  text += "]}";
+  ASSERT_OK_AND_ASSIGN(Json doc, internal::ParseDocument(text, text.size(), "doc"));
+  ASSERT_EQ(doc["entries"].size(), 20000U);
+  EXPECT_EQ(doc["entries"][19999]["name"], "k19999");
+  EXPECT_EQ(doc, Json::parse(text));
 }
 
 }  // namespace
