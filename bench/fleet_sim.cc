@@ -678,7 +678,7 @@ void PhaseThroughput(Env& env) {
       static_cast<unsigned long long>(breakdown_failures));
   std::printf(
       "       of which the store writes alone (nonce put, nonce take, report +\n"
-      "       evidence; 3 fsync'ed transactions; the store serializes every call)\n"
+      "       evidence; one fdatasync, for the report: nonce writes ride on it; calls serialize)\n"
       "                                                            %8.0f us\n",
       store_us);
   if (env.tmpfs_store != nullptr) {

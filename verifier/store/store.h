@@ -1,8 +1,11 @@
 // The verifier's store: one interface per aggregate (STYLE.md section 2),
-// with a SQLite implementation (sqlite_store.h) and an in-memory one for
-// tests (vouch::testing, later). Every write that returns OK is durable (the
-// transaction committed; SQLite in WAL mode with synchronous=FULL), so a
-// report acknowledged to a client survives the verifier being killed.
+// with a SQLite implementation (sqlite_store.h). Every write that returns OK
+// is durable (the transaction committed; SQLite in WAL mode with
+// synchronous=FULL), so a report acknowledged to a client survives the
+// verifier being killed - except nonces (PutNonce, TakeNonce), which become
+// durable with the next durable write: a machine crash may forget recently
+// issued nonces (their submissions are then nonce_unknown), never a report,
+// and never the used mark of a nonce whose report was stored.
 //
 // Thread-safe: implementations serialize writes; callers may share one store
 // between HTTP handler threads.
