@@ -267,6 +267,7 @@ Result<DrtmEmulation> EmulateDrtmLaunch(tpm_device::TpmDevice& tpm, SwtpmControl
   reset.Disarm();
 
   std::vector<tpm::PcrSelection> selection;
+  selection.reserve(banks.size());
   for (HashAlg bank : banks) {
     selection.push_back(tpm::PcrSelection{bank, {kDetailsPcr, kAuthoritiesPcr}});
   }
@@ -288,7 +289,7 @@ Result<DrtmEmulation> EmulateDrtmLaunch(tpm_device::TpmDevice& tpm, SwtpmControl
   result.log = std::move(log);
   result.banks = std::move(banks);
   result.events = events.size();
-  result.pcrs = std::move(pcrs);
+  result.pcrs = pcrs;  // PcrValues copies share storage
   return result;
 }
 
