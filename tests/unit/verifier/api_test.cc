@@ -137,7 +137,9 @@ const Json& Schema(const std::string& name) {
   return it->second;
 }
 
-struct Reply {
+// One answer as the tests see it. (clang-tidy cannot prove nlohmann::json's
+// implicit moves noexcept; a test value, never moved in a noexcept context.)
+struct Reply {  // NOLINT(bugprone-exception-escape)
   int status = 0;
   http::Headers headers;
   std::string body;
