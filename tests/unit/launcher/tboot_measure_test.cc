@@ -1,11 +1,16 @@
-// tboot_measure against an independent computation: the openssl command
-// line tool hashes the command line, the image and their concatenation (and
-// the policy control value with the VLP's hash) in every bank.
+// tboot_measure against independent computations: the openssl command line
+// tool hashes the command line, the image and their concatenation (and the
+// policy control value with the VLP's hash) in every bank; and tboot's own
+// tb_polgen (Debian package tboot; skipped when absent) computes the module
+// hash it writes into a launch policy.
 #include "launcher/drtm/tboot_measure.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -115,6 +120,56 @@ TEST(TbootPolicyDigests, OneDigestPerBankAndSameErrors) {
   EXPECT_EQ(digests[0].digest.size(), 20u);
   EXPECT_EQ(digests[1].digest.size(), 32u);
   EXPECT_THAT(TbootPolicyDigests({}, 1, ToBytes("v")), testing::StatusIs(Code::kInvalidArgument));
+}
+
+// The hash `tb_polgen --show` prints for entry 0 ("hashes[0]: d4 27 ...").
+Result<Bytes> TbPolgenModuleHash(HashAlg bank, const std::filesystem::path& dir,
+                                 const std::string& cmdline) {
+  testing::ProcessOptions options;
+  options.cwd = dir;
+  std::filesystem::remove(dir / "pol");
+  VOUCH_RETURN_IF_ERROR(testing::RunProcessOk({"tb_polgen", "--create", "--type", "nonfatal",
+                                               "--alg", std::string(HashAlgName(bank)), "pol"},
+                                              options)
+                            .status());
+  VOUCH_RETURN_IF_ERROR(
+      testing::RunProcessOk({"tb_polgen", "--add", "--num", "0", "--pcr", "17", "--hash", "image",
+                             "--cmdline", cmdline, "--image", "module.bin", "pol"},
+                            options)
+          .status());
+  VOUCH_ASSIGN_OR_RETURN(testing::ProcessResult show,
+                         testing::RunProcessOk({"tb_polgen", "--show", "pol"}, options));
+  const size_t at = show.stdout_text.find("hashes[0]:");
+  if (at == std::string::npos) return InternalError("no hashes[0] in: " + show.stdout_text);
+  std::string hex;
+  for (size_t i = at + 10; i < show.stdout_text.size() && show.stdout_text[i] != '\n'; ++i) {
+    if (show.stdout_text[i] != ' ') hex.push_back(show.stdout_text[i]);
+  }
+  return HexDecode(hex);
+}
+
+TEST(TbootModuleDigest, EqualsTheHashTbPolgenWritesIntoALaunchPolicy) {
+  Result<testing::ProcessResult> which = testing::RunProcess({"sh", "-c", "command -v tb_polgen"});
+  if (!which.has_value() || which->exit_code != 0) {
+    GTEST_SKIP() << "tb_polgen not installed (Debian package tboot)";
+  }
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("vouch_tb_polgen_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const Bytes image = SampleImage();
+  {
+    std::ofstream out(dir / "module.bin", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(image.data()),
+              static_cast<std::streamsize>(image.size()));
+  }
+  const std::string cmdline = "dom0_mem=2048M,max:2048M loglvl=all";
+  for (HashAlg bank : kBanks) {
+    SCOPED_TRACE(HashAlgName(bank));
+    ASSERT_OK_AND_ASSIGN(Bytes expected, TbPolgenModuleHash(bank, dir, cmdline));
+    ASSERT_OK_AND_ASSIGN(Bytes actual, TbootModuleDigest(bank, image, cmdline));
+    EXPECT_EQ(HexEncode(actual), HexEncode(expected));
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
