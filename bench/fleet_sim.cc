@@ -706,6 +706,9 @@ void PhaseAppraisal(Env& env, const vouch::verifier::ReferenceSet& refs) {
   vouch::verifier::EnrolledHost enrolled;
   enrolled.host_id = host.id;
   enrolled.ak_public = host.ak.public_area();
+  // As the verifier does: its API keeps each enrolled AK decoded.
+  enrolled.ak_decoded = std::make_shared<const vouch::tpm::TpmPublic>(
+      Check(vouch::tpm::TpmPublic::DecodeTpm2b(enrolled.ak_public), "AK"));
   const auto now = std::chrono::system_clock::now();
   const std::optional<vouch::verifier::IssuedNonce> issued =
       vouch::verifier::IssuedNonce{nonce, now + std::chrono::hours(1), false};

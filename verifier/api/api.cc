@@ -342,6 +342,22 @@ Result<std::shared_ptr<const ReferenceSet>> VerifierApi::References() {
   return references_;
 }
 
+std::shared_ptr<const tpm::TpmPublic> VerifierApi::CachedAk(const Bytes& ak_public) {
+  {
+    std::lock_guard<std::mutex> lock(ak_cache_mu_);
+    auto it = ak_cache_.find(ak_public);
+    if (it != ak_cache_.end()) return it->second;
+  }
+  Result<tpm::TpmPublic> decoded = tpm::TpmPublic::DecodeTpm2b(ak_public);
+  // Undecodable: the appraisal decodes again and reports it.
+  if (!decoded.has_value()) return nullptr;
+  auto ak = std::make_shared<const tpm::TpmPublic>(std::move(*decoded));
+  std::lock_guard<std::mutex> lock(ak_cache_mu_);
+  if (ak_cache_.size() >= kMaxCachedAks) ak_cache_.clear();
+  ak_cache_.emplace(ak_public, ak);
+  return ak;
+}
+
 Result<Submission> VerifierApi::SubmitEvidence(const std::string& host_id,
                                                std::string_view evidence_json) {
   Result<protocol::Evidence> evidence = protocol::DecodeEvidence(evidence_json);
@@ -359,6 +375,7 @@ Result<Submission> VerifierApi::SubmitEvidence(const std::string& host_id,
   EnrolledHost enrolled;
   enrolled.host_id = host_id;
   enrolled.ak_public = host->ak_public;
+  enrolled.ak_decoded = CachedAk(host->ak_public);
   enrolled.last_reset_count = host->last_reset_count;
   enrolled.last_restart_count = host->last_restart_count;
   VOUCH_ASSIGN_OR_RETURN(

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -155,6 +156,13 @@ class VerifierApi {
   WebhookNotifier* webhooks_;
   ApiOptions options_;
   std::mutex random_mu_;
+  // Decoded enrolled AKs by TPM2B_PUBLIC bytes (decoding builds an OpenSSL
+  // key: ~30 us of every appraisal). Cleared when it exceeds
+  // kMaxCachedAks entries; a changed AK has other bytes, so it never hits.
+  static constexpr size_t kMaxCachedAks = 200000;
+  std::shared_ptr<const tpm::TpmPublic> CachedAk(const Bytes& ak_public);
+  std::mutex ak_cache_mu_;
+  std::map<Bytes, std::shared_ptr<const tpm::TpmPublic>> ak_cache_;
   std::mutex references_mu_;
   int64_t references_generation_ = -1;
   std::shared_ptr<const ReferenceSet> references_;

@@ -424,11 +424,14 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
 
   // The enrolled AK is the verifier's own data: if it does not decode,
   // nothing about this host can be evaluated.
-  Result<tpm::TpmPublic> enrolled_ak = tpm::TpmPublic::DecodeTpm2b(host.ak_public);
-  if (!enrolled_ak) {
-    return FailedPreconditionError(
-        "appraise host " + host.host_id +
-        ": enrolled AK does not decode: " + enrolled_ak.error().message());
+  std::shared_ptr<const tpm::TpmPublic> enrolled_ak = host.ak_decoded;
+  if (enrolled_ak == nullptr) {
+    Result<tpm::TpmPublic> decoded = tpm::TpmPublic::DecodeTpm2b(host.ak_public);
+    if (!decoded) {
+      return FailedPreconditionError("appraise host " + host.host_id +
+                                     ": enrolled AK does not decode: " + decoded.error().message());
+    }
+    enrolled_ak = std::make_shared<const tpm::TpmPublic>(std::move(*decoded));
   }
 
   // 1. AK. The quote is verified with the enrolled AK whatever the evidence

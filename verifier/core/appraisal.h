@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include "core/base/hash_alg.h"
 #include "core/base/status.h"
 #include "core/protocol/evidence.h"
+#include "core/tpm/public.h"
 #include "policy/model/reference.h"
 
 namespace vouch::verifier {
@@ -97,6 +99,10 @@ Result<std::vector<ReferenceValue>> ImportPlatformReferences(const protocol::Evi
 struct EnrolledHost {
   std::string host_id;
   Bytes ak_public;  // TPM2B_PUBLIC enrolled for this host
+  // Optional: ak_public already decoded (callers that appraise the same host
+  // often cache it; decoding builds an OpenSSL key). Must be the decoding of
+  // ak_public when set.
+  std::shared_ptr<const tpm::TpmPublic> ak_decoded;
   // From the last accepted (quote-verified) report, if any.
   std::optional<uint32_t> last_reset_count;
   std::optional<uint32_t> last_restart_count;
