@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -271,6 +272,14 @@ class ApiTest : public ::testing::Test {
   void Valid(const Reply& r, const std::string& schema) {
     validated_.insert(r.index);
     ASSERT_FALSE(r.json.is_discarded()) << r.body;
+    // By hand, for a full draft 2020-12 validator (schemas/README.md):
+    // VOUCH_API_TEST_DUMP=DIR writes every checked body to DIR/<schema>.<n>.json.
+    if (const char* dump = std::getenv("VOUCH_API_TEST_DUMP"); dump != nullptr) {
+      std::ofstream(std::string(dump) + "/" + schema + "." +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name() + "." +
+                    std::to_string(r.index) + ".json")
+          << r.body;
+    }
     static const Json kHealthz =
         Json::parse(R"({"type":"object","additionalProperties":false,"required":["status"],)"
                     R"("properties":{"status":{"const":"ok"}}})");
