@@ -1029,10 +1029,9 @@ TEST_F(ApiTest, BadInputIsA4xxAndTheServiceKeepsServing) {
   EXPECT_EQ(after.json["verdict"], "unknown");
 }
 
-// TODO(api-bugs.md #1): a deleted set created again answers 500 ("store
-// assigned version 6, expected 1") after the store committed version 6 with
-// a document claiming version 1. Enable once fixed.
-TEST_F(ApiTest, DISABLED_RecreatingADeletedSetContinuesItsHistory) {
+// A deleted set created again continues its version history (was a 500
+// with a document claiming version 1: notes/api-bugs.md #1, fixed in 2202ed8).
+TEST_F(ApiTest, RecreatingADeletedSetContinuesItsHistory) {
   Reply created = Admin("PUT", "/v1/reference-sets/xen", SetBody(kDigest1));
   ASSERT_EQ(created.status, 201);
   Valid(created, "reference-set");
@@ -1048,15 +1047,20 @@ TEST_F(ApiTest, DISABLED_RecreatingADeletedSetContinuesItsHistory) {
   EXPECT_EQ(current.Header("etag"), "\"3\"");
 }
 
-// TODO(api-bugs.md #2): the agent routes' decoder errors carry no "field"
-// (protocol::DecodeErrorField is not used). Enable once fixed.
-TEST_F(ApiTest, DISABLED_DecodeErrorsNameTheirField) {
+// Decoder errors name the refused member in "field" (notes/api-bugs.md #2,
+// fixed in 2202ed8).
+TEST_F(ApiTest, DecodeErrorsNameTheirField) {
   ASSERT_NO_FATAL_FAILURE(SeedAlpha());
   Json doc = Json::parse(EvidenceJson(Challenge("h-alpha"), ak_), nullptr, false);
   ASSERT_TRUE(doc.is_object());
   doc["quote"]["attest"] = "!!not base64!!";
   EXPECT_EQ(Send("POST", "/v1/hosts/h-alpha/evidence", doc.dump()).ErrorField(), "quote.attest");
   EXPECT_EQ(Send("POST", "/v1/enrollments/e-1/activate", R"({"proof":1})").ErrorField(), "proof");
+  Reply bad_digest = Admin("PUT", "/v1/reference-sets/xen",
+                           R"({"name":"xen","entries":[{"kind":"platform","name":"n",)"
+                           R"("digests":{"sha256":"00"}}]})");
+  EXPECT_EQ(bad_digest.status, 400);
+  EXPECT_THAT(bad_digest.ErrorField(), HasSubstr("digests"));
 }
 
 }  // namespace
