@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -28,6 +29,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -1027,6 +1029,52 @@ TEST_F(ApiTest, BadInputIsA4xxAndTheServiceKeepsServing) {
   Valid(health, "healthz");
   Reply after = Attest("h-alpha", ak_);
   EXPECT_EQ(after.json["verdict"], "unknown");
+}
+
+// Handle is thread-safe: submissions from several threads at once each get
+// their own report, and a nonce is accepted once.
+TEST_F(ApiTest, ConcurrentSubmissions) {
+  ASSERT_NO_FATAL_FAILURE(SeedAlpha());
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 4;
+  // The fake TPM is single-threaded: quote first, submit concurrently (each
+  // document twice, so replays race with the first use).
+  std::vector<std::string> documents;
+  for (int i = 0; i < kThreads * kPerThread / 2; ++i) {
+    documents.push_back(EvidenceJson(Challenge("h-alpha"), ak_));
+  }
+  std::vector<std::vector<http::Response>> answers(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        http::Request request;
+        request.method = "POST";
+        request.path = "/v1/hosts/h-alpha/evidence";
+        request.body = documents[(t * kPerThread + i) % documents.size()];
+        answers[t].push_back(api_->Handle(request));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::set<int64_t> ids;
+  int reused = 0;
+  for (const auto& per_thread : answers) {
+    for (const http::Response& r : per_thread) {
+      ASSERT_EQ(r.status, 200) << r.body;
+      Json report = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+      EXPECT_THAT(vouch::testing::CheckAgainstSchema(Schema("report"), report), IsEmpty());
+      ids.insert(report.value("report_id", int64_t{0}));
+      std::vector<std::string> found = FindingIds(report);
+      reused += std::count(found.begin(), found.end(), "quote.nonce_reused") > 0 ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(reused, kThreads * kPerThread / 2);
+  Reply list = Reader("GET", "/v1/hosts/h-alpha/reports?limit=100");
+  ASSERT_EQ(list.status, 200);
+  Valid(list, "report-list");
+  EXPECT_EQ(list.json["reports"].size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
 // A deleted set created again continues its version history (was a 500
