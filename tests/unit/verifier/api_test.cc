@@ -1040,11 +1040,13 @@ TEST_F(ApiTest, ConcurrentSubmissions) {
   // The fake TPM is single-threaded: quote first, submit concurrently (each
   // document twice, so replays race with the first use).
   std::vector<std::string> documents;
+  documents.reserve(kThreads * kPerThread / 2);
   for (int i = 0; i < kThreads * kPerThread / 2; ++i) {
     documents.push_back(EvidenceJson(Challenge("h-alpha"), ak_));
   }
   std::vector<std::vector<http::Response>> answers(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
