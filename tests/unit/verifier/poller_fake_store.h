@@ -83,6 +83,7 @@ class PollerFakeStore final : public Store {
   Result<ReferenceSetRecord> GetReferenceSet(const std::string&, std::optional<int64_t>) override {
     return Unused();
   }
+  Result<int64_t> LatestReferenceSetVersion(const std::string&) override { return Unused(); }
   Result<std::vector<ReferenceSetRecord>> ListReferenceSets(bool) override { return Unused(); }
   Result<int64_t> ReferenceGeneration() override { return Unused(); }
 
