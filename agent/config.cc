@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/base/key_value_file.h"
+#include "core/base/net_address.h"
 
 namespace vouch::agent {
 namespace {
@@ -272,18 +273,6 @@ const std::map<std::string_view, Setter>& Setters() {
   return *kSetters;
 }
 
-bool IsLoopback(const std::string& address) {
-  in_addr a4{};
-  if (inet_pton(AF_INET, address.c_str(), &a4) == 1) {
-    return (ntohl(a4.s_addr) >> 24) == 127;
-  }
-  in6_addr a6{};
-  if (inet_pton(AF_INET6, address.c_str(), &a6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&a6);
-  }
-  return false;
-}
-
 }  // namespace
 
 std::vector<std::string_view> AgentConfigKeys() {
@@ -332,7 +321,7 @@ Status ValidateServeConfig(const AgentConfig& config) {
         "tls_client_ca needs tls_certificate and tls_private_key (client certificates are "
         "checked only over TLS)");
   }
-  if (!has_cert && !IsLoopback(config.listen_address)) {
+  if (!has_cert && !IsLoopbackAddress(config.listen_address)) {
     return InvalidArgumentError("listen_address " + config.listen_address +
                                 " is not loopback: set tls_certificate and tls_private_key "
                                 "(plain HTTP is allowed on loopback only)");

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base/net_address.h"
 #include "core/base/time_format.h"
 #include "core/protocol/enrollment.h"
 #include "verifier/api/api.h"
@@ -200,17 +201,7 @@ http::Response VerifierApi::SetAgentUrl(const std::string& host_id, const http::
   }
   std::string url = (*body)["url"].get<std::string>();
   if (!url.empty()) {
-    const bool https = url.rfind("https://", 0) == 0;
-    const bool http_loopback = url.rfind("http://127.", 0) == 0 ||
-                               url.rfind("http://localhost", 0) == 0 ||
-                               url.rfind("http://[::1]", 0) == 0;
-    if (url.size() > 2048 || (!https && !http_loopback) ||
-        url.find_first_of(" \t\r\n") != std::string::npos) {
-      return http::ErrorResponse(
-          Status(Code::kInvalidArgument,
-                 "url: expected https://HOST[:PORT] (plain http only on loopback)"),
-          "url");
-    }
+    if (Status s = CheckServiceUrl(url, "url"); !s.ok()) return http::ErrorResponse(s, "url");
     while (!url.empty() && url.back() == '/') url.pop_back();
   }
   if (Status s = Counted(store_.SetAgentUrl(host_id, url)); !s.ok()) return http::ErrorResponse(s);

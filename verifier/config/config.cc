@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/base/key_value_file.h"
+#include "core/base/net_address.h"
 
 namespace vouch::verifier {
 namespace {
@@ -257,18 +258,6 @@ const std::map<std::string_view, Setter>& Setters() {
   return *kSetters;
 }
 
-bool IsLoopback(const std::string& address) {
-  in_addr a4{};
-  if (inet_pton(AF_INET, address.c_str(), &a4) == 1) {
-    return (ntohl(a4.s_addr) >> 24) == 127;
-  }
-  in6_addr a6{};
-  if (inet_pton(AF_INET6, address.c_str(), &a6) == 1) {
-    return IN6_IS_ADDR_LOOPBACK(&a6);
-  }
-  return false;
-}
-
 // "only a is set" for a pair that must be set together; Ok when both or
 // neither are.
 Status BothOrNeither(std::string_view a_key, const std::string& a, std::string_view b_key,
@@ -322,7 +311,7 @@ Result<VerifierConfig> LoadVerifierConfig(const std::string& path) {
 Status ValidateVerifierConfig(const VerifierConfig& config) {
   VOUCH_RETURN_IF_ERROR(BothOrNeither("tls_certificate", config.tls_certificate, "tls_private_key",
                                       config.tls_private_key));
-  if (config.tls_certificate.empty() && !IsLoopback(config.listen_address)) {
+  if (config.tls_certificate.empty() && !IsLoopbackAddress(config.listen_address)) {
     return InvalidArgumentError("listen_address " + config.listen_address +
                                 " is not loopback: set tls_certificate and tls_private_key "
                                 "(plain HTTP is allowed on loopback only)");

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "core/base/net_address.h"
 #include "core/base/time_format.h"
 #include "core/crypto/hmac.h"
 #include "core/crypto/random.h"
@@ -28,111 +29,12 @@ struct WebhookNotifier::Delivery {
 
 namespace {
 
-constexpr size_t kMaxUrlBytes = 2048;
 constexpr size_t kMinSecretBytes = 16;
 constexpr size_t kEventIdBytes = 16;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-bool IsDigits(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
-// 127.0.0.0/8 in dotted-quad form (each part 0..255), "localhost" or "::1".
-bool IsLoopbackHost(std::string_view host) {
-  std::string h = Lower(host);
-  if (h == "localhost" || h == "[::1]") {
-    return true;
-  }
-  int parts = 0;
-  size_t start = 0;
-  while (start <= h.size()) {
-    size_t dot = h.find('.', start);
-    std::string_view part = std::string_view(h).substr(
-        start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!IsDigits(part) || part.size() > 3 || std::stoi(std::string(part)) > 255) {
-      return false;
-    }
-    if (parts == 0 && part != "127") {
-      return false;
-    }
-    ++parts;
-    if (dot == std::string::npos) {
-      break;
-    }
-    start = dot + 1;
-  }
-  return parts == 4;
-}
-
-// scheme "://" host [":" port] [path/query]; no user info (credentials in a
-// URL end up in logs; receivers authenticate us by the HMAC instead).
-Status ValidateUrl(std::string_view url) {
-  if (url.size() > kMaxUrlBytes) {
-    return InvalidArgumentError("webhook URL longer than 2048 bytes");
-  }
-  for (unsigned char c : url) {
-    if (c <= 0x20 || c >= 0x7f) {
-      return InvalidArgumentError("webhook URL contains a space, control or non-ASCII character");
-    }
-  }
-  size_t sep = url.find("://");
-  if (sep == std::string_view::npos) {
-    return InvalidArgumentError("webhook URL '" + std::string(url) + "' has no scheme");
-  }
-  std::string scheme = Lower(url.substr(0, sep));
-  if (scheme != "http" && scheme != "https") {
-    return InvalidArgumentError("webhook URL scheme must be http or https, not '" + scheme + "'");
-  }
-  std::string_view rest = url.substr(sep + 3);
-  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.find('@') != std::string_view::npos) {
-    return InvalidArgumentError("webhook URL must not contain user info (credentials)");
-  }
-  std::string_view host = authority;
-  std::string_view port;
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return InvalidArgumentError("webhook URL has an unterminated IPv6 literal");
-    }
-    host = authority.substr(0, close + 1);
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after.front() != ':') {
-        return InvalidArgumentError("webhook URL has garbage after the IPv6 literal");
-      }
-      port = after.substr(1);
-      if (port.empty()) {
-        return InvalidArgumentError("webhook URL has an empty port");
-      }
-    }
-  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    if (port.empty()) {
-      return InvalidArgumentError("webhook URL has an empty port");
-    }
-  }
-  if (host.empty() || host == "[]") {
-    return InvalidArgumentError("webhook URL '" + std::string(url) + "' has no host");
-  }
-  if (!port.empty() && (!IsDigits(port) || port.size() > 5 || std::stoi(std::string(port)) < 1 ||
-                        std::stoi(std::string(port)) > 65535)) {
-    return InvalidArgumentError("webhook URL port must be 1..65535");
-  }
-  if (scheme == "http" && !IsLoopbackHost(host)) {
-    return InvalidArgumentError("webhook URL '" + std::string(url) +
-                                "' must use https (plain http only to a loopback address)");
-  }
-  return Status::Ok();
-}
+// The one URL rule (core/base/net_address.h): https, or http to loopback;
+// no user info.
+Status ValidateUrl(std::string_view url) { return CheckServiceUrl(url, "webhook URL"); }
 
 std::string UrlForLog(std::string_view url) {
   return std::string(url.substr(0, url.find_first_of("?#")));
