@@ -11,11 +11,13 @@
 #      vouch-policy verifies, and serves evidence over HTTPS (pull mode),
 #      refusing a malformed request;
 #   4. the verifier (embedded SQLite store, configuration file, API tokens):
-#      the swtpm's firmware boot is emulated from a real PC's event log; the
+#      the swtpm's firmware boot is emulated from a real PC's event log and
+#      its hypervisor measured-launched (emulated tboot/TXT sequence); the
 #      agent enrolls (EK certificate chain, MakeCredential/ActivateCredential)
 #      and pushes evidence; an admin imports the host's platform reference
-#      values and the host becomes trusted; an unlogged PCR extend and a
-#      replayed submission turn it untrusted, each with the finding naming it.
+#      values and adds the hypervisor's, and the host becomes trusted; an
+#      unlogged PCR extend and a replayed submission turn it untrusted, each
+#      with the finding naming it.
 # Later issues add sections (enrollment, attestation, placement) to SECTIONS.
 #
 # Usage: scripts/demo.sh [--no-build]   (--no-build: use the existing build)
@@ -316,6 +318,14 @@ section_verifier() {
   "$vouch_launcher" emulate-firmware --tcti "$TPM2TOOLS_TCTI" --log "$fw_fixture" \
     --copy-to "$work/firmware.log" 2>&1 | sed 's/^info //' | indent
   [[ ${PIPESTATUS[0]} -eq 0 ]] || die "emulate-firmware failed"
+  step "then the measured launch of its hypervisor: vouch-launcher emulate-launch (tboot's" \
+    "sequence on TPM 2.0 - locality-4 hash start, SINIT, tboot, policy, modules - with a" \
+    "stand-in SINIT named as such; a real host runs tboot/TXT)"
+  printf 'stand-in hypervisor image for the demo (xen.gz on a real host)\n' >"$work/xen.gz"
+  local xen_cmdline="dom0_mem=4G loglvl=all"
+  "$vouch_launcher" emulate-launch --tcti "$TPM2TOOLS_TCTI" --hypervisor "$work/xen.gz" \
+    --hypervisor-cmdline "$xen_cmdline" --out "$work/drtm.log" 2>&1 | sed 's/^info //' | indent
+  [[ ${PIPESTATUS[0]} -eq 0 ]] || die "emulate-launch failed"
 
   step "API tokens: vouch-verifier token new (the configuration keeps only their SHA-256)"
   local admin reader admin_token reader_token
@@ -332,6 +342,8 @@ listen_port = 0
 database = $work/verifier.db
 ek_ca_dir = $work/ek-roots
 ek_intermediates = $work/ca/issuercert.pem
+require_measured_launch = true
+allow_emulated_launch = true
 $(sed -n 2p <<<"$admin")
 $(sed -n 2p <<<"$reader")
 CONF
@@ -347,11 +359,13 @@ CONF
   done
   [[ -n "$url" ]] || die "vouch-verifier did not start"
   step "vouch-verifier: pid $verifier_pid, $url, store $work/verifier.db;" \
-    "trusted EK root: this run's swtpm CA (the TPM vendor's CA on real hosts)"
+    "trusted EK root: this run's swtpm CA (the TPM vendor's CA on real hosts);" \
+    "a measured launch is required, and this demo accepts the emulated one"
 
   # The agent of section 3, now with the emulated firmware's log.
   local agent=("$vouch_agent" --tcti "$TPM2TOOLS_TCTI" --state-dir "$work/agent-state")
-  printf 'srtm_log = %s\nlabel.region = demo-1\n' "$work/firmware.log" >"$work/agent-push.conf"
+  printf 'srtm_log = %s\ndrtm_log = %s\nmeasured_launch = emulated\nhypervisor = xen\nlabel.region = demo-1\n' \
+    "$work/firmware.log" "$work/drtm.log" >"$work/agent-push.conf"
   agent+=(--config "$work/agent-push.conf")
   step "vouch-agent enroll --verifier $url"
   local enrolled host_id
@@ -365,13 +379,14 @@ CONF
   push_once() {
     report=$("${agent[@]}" push --once 2>/dev/null) || die "push failed"
     printf '%s\n' "$report" | sed 's/,"/,\n"/g' |
-      grep -E '^"(verdict|trust)|"id":"(log|quote|ref)\.|"pcr"' | head -8 | indent
+      grep -E '^"(verdict|trust|measured_launch|hypervisor)"|"id":"(log|quote|ref)\.|"pcr"' | head -8 | indent
   }
-  step "vouch-agent push --once (challenge -> quote over PCRs 0-23 + firmware log -> appraisal)"
+  step "vouch-agent push --once (challenge -> quote over PCRs 0-23 + firmware and launch logs" \
+    "-> appraisal)"
   push_once
   [[ "$report" == *'"verdict":"unknown"'* ]] || die "unexpected verdict: $report"
-  step "quote verified, firmware log replays to the quoted PCRs; verdict unknown: no" \
-    "reference values say what this firmware should be"
+  step "quote verified, both logs replay to the quoted PCRs; verdict unknown: no reference" \
+    "values say what this firmware and hypervisor should be"
 
   step "an admin imports this known-good host's platform values as reference set 'golden'"
   local imported
@@ -389,8 +404,30 @@ CONF
 
   step "vouch-agent push --once"
   push_once
+  [[ "$report" == *'"verdict":"unknown"'* && "$report" == *'"platform":"trusted"'* ]] ||
+    die "unexpected verdict: $report"
+  step "platform trusted (every firmware event matches); still unknown: nothing vouches" \
+    "for the launched hypervisor"
+
+  step "the admin adds the hypervisor the operators ship: its tboot measurement" \
+    "H(H(cmdline) || H(image)) per bank, computed here with openssl"
+  local bank digests=""
+  for bank in sha1 sha256; do
+    { printf '%s' "$xen_cmdline" | openssl dgst -"$bank" -binary
+      openssl dgst -"$bank" -binary "$work/xen.gz"; } >"$work/xen.$bank.in"
+    digests+="${digests:+,}\"$bank\":\"$(openssl dgst -"$bank" -r "$work/xen.$bank.in" | cut -d' ' -f1)\""
+  done
+  local added
+  added=$(curl -sS -X POST -H "Authorization: Bearer $admin_token" \
+    -H 'content-type: application/json' \
+    -d "{\"kind\":\"hypervisor\",\"name\":\"xen (demo build)\",\"version\":\"4.17\",\"digests\":{$digests}}" \
+    "$url/v1/reference-sets/golden/entries") || die "adding the hypervisor failed"
+  [[ "$added" == *'"version":2'* ]] || die "hypervisor value refused: $added"
+  printf '%s\n' "{\"kind\":\"hypervisor\",\"name\":\"xen (demo build)\",\"digests\":{$digests}}" | indent
+  step "vouch-agent push --once"
+  push_once
   [[ "$report" == *'"verdict":"trusted"'* ]] || die "not trusted: $report"
-  step "trusted: every firmware event matches a reference value"
+  step "trusted: firmware, measured launch (emulated, allowed here) and hypervisor all known"
 
   step "something extends PCR 4 without logging it (tpm2_pcrextend, as a hidden boot loader would)"
   tpm tpm2_pcrextend "4:sha1=$(printf 'a%.0s' {1..40}),sha256=$(printf 'b%.0s' {1..64})"
