@@ -1,7 +1,5 @@
 #include "agent/config.h"
 
-#include <arpa/inet.h>
-
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -17,55 +15,29 @@ namespace {
 
 using Setter = std::function<Status(AgentConfig&, std::string_view)>;
 
-Status Expected(std::string_view what, std::string_view got) {
-  return InvalidArgumentError("expected " + std::string(what) + ", got " + QuoteForError(got));
+// The agent's wording of integer ranges: "expected an integer 1-65535, got ...".
+std::string IntegerRange(uint64_t min, uint64_t max) {
+  return "an integer " + std::to_string(min) + "-" + std::to_string(max);
 }
 
-// Unsigned decimal integer in [min, max]; no sign, no spaces, no suffix.
-Result<uint64_t> ParseUnsigned(std::string_view value, uint64_t min, uint64_t max) {
-  const std::string range = "an integer " + std::to_string(min) + "-" + std::to_string(max);
-  uint64_t v = 0;
-  const char* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || ptr != end || v < min || v > max) {
-    return Expected(range, value);
-  }
-  return v;
-}
-
-template <typename T, typename Field>
-Setter UnsignedSetter(Field field, uint64_t min, uint64_t max) {
-  return [field, min, max](AgentConfig& c, std::string_view v) -> Status {
-    VOUCH_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(v, min, max));
-    c.*field = static_cast<T>(n);
-    return Status::Ok();
-  };
+template <typename T>
+Setter UnsignedSetter(T AgentConfig::*field, uint64_t min, uint64_t max) {
+  return UnsignedValueSetter(field, min, max, IntegerRange(min, max));
 }
 
 template <typename Duration>
 Setter DurationSetter(Duration AgentConfig::*field, uint64_t min, uint64_t max) {
   return [field, min, max](AgentConfig& c, std::string_view v) -> Status {
-    VOUCH_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(v, min, max));
+    VOUCH_ASSIGN_OR_RETURN(uint64_t n, ParseUnsignedValue(v, min, max, IntegerRange(min, max)));
     c.*field = Duration(static_cast<typename Duration::rep>(n));
     return Status::Ok();
   };
 }
 
-// Free text without control characters (a value is one line of the file, but
-// the same checks apply to command-line overrides).
-Status CheckPrintable(std::string_view value) {
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return InvalidArgumentError("control character in value");
-    }
-  }
-  return Status::Ok();
-}
-
 Setter StringSetter(std::string AgentConfig::*field, bool allow_empty) {
   return [field, allow_empty](AgentConfig& c, std::string_view v) -> Status {
     if (v.empty() && !allow_empty) return InvalidArgumentError("value must not be empty");
-    VOUCH_RETURN_IF_ERROR(CheckPrintable(v));
+    VOUCH_RETURN_IF_ERROR(CheckPrintableValue(v));
     c.*field = std::string(v);
     return Status::Ok();
   };
@@ -74,17 +46,7 @@ Setter StringSetter(std::string AgentConfig::*field, bool allow_empty) {
 // Paths must be absolute: the agent runs as a service whose working directory
 // is not the operator's. Empty means "none" where `allow_empty`.
 Setter PathSetter(std::string AgentConfig::*field, bool allow_empty) {
-  return [field, allow_empty](AgentConfig& c, std::string_view v) -> Status {
-    if (v.empty()) {
-      if (!allow_empty) return InvalidArgumentError("expected an absolute path, got ''");
-      (c.*field).clear();
-      return Status::Ok();
-    }
-    if (v.front() != '/') return Expected("an absolute path", v);
-    VOUCH_RETURN_IF_ERROR(CheckPrintable(v));
-    c.*field = std::string(v);
-    return Status::Ok();
-  };
+  return PathValueSetter(field, allow_empty);
 }
 
 template <typename T>
@@ -99,7 +61,7 @@ Setter EnumSetter(T AgentConfig::*field, std::vector<std::pair<std::string_view,
       if (!names.empty()) names += (&name == &choices.back().first) ? " or " : ", ";
       names += name;
     }
-    return Expected(names, v);
+    return ExpectedValue(names, v);
   };
 }
 
@@ -114,7 +76,7 @@ Status SetAkHandle(AgentConfig& c, std::string_view v) {
   auto [ptr, ec] = std::from_chars(digits.data(), end, handle, 16);
   if (digits.empty() || ec != std::errc() || ptr != end || handle < 0x81000000u ||
       handle > 0x81ffffffu) {
-    return Expected(kWhat, v);
+    return ExpectedValue(kWhat, v);
   }
   c.ak_persistent_handle = handle;
   return Status::Ok();
@@ -127,7 +89,7 @@ Status SetHostname(AgentConfig& c, std::string_view v) {
   for (char ch : v) {
     const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
                     (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_';
-    if (!ok) return Expected("letters, digits, '-', '.' or '_'", v);
+    if (!ok) return ExpectedValue("letters, digits, '-', '.' or '_'", v);
   }
   c.hostname = std::string(v);
   return Status::Ok();
@@ -143,7 +105,7 @@ Status SetHypervisor(AgentConfig& c, std::string_view v) {
   } else if (v == "none") {
     c.hypervisor = protocol::HypervisorKind::kNone;
   } else {
-    return Expected("auto, xen, kvm or none", v);
+    return ExpectedValue("auto, xen, kvm or none", v);
   }
   return Status::Ok();
 }
@@ -151,13 +113,8 @@ Status SetHypervisor(AgentConfig& c, std::string_view v) {
 Status SetListenAddress(AgentConfig& c, std::string_view v) {
   // An IP literal only: a name would be resolved at bind time, and the
   // loopback rule of ValidateServeConfig must be decidable from the text.
-  const std::string s(v);
-  in_addr a4{};
-  in6_addr a6{};
-  if (inet_pton(AF_INET, s.c_str(), &a4) != 1 && inet_pton(AF_INET6, s.c_str(), &a6) != 1) {
-    return Expected("an IPv4 or IPv6 address", v);
-  }
-  c.listen_address = s;
+  VOUCH_RETURN_IF_ERROR(CheckIpLiteral(v));
+  c.listen_address = std::string(v);
   return Status::Ok();
 }
 
@@ -167,7 +124,7 @@ Status SetRateLimit(AgentConfig& c, std::string_view v) {
   const char* end = v.data() + v.size();
   auto [ptr, ec] = std::from_chars(v.data(), end, d, std::chars_format::fixed);
   if (v.empty() || ec != std::errc() || ptr != end || !std::isfinite(d) || d <= 0 || d > kMax) {
-    return Expected("a number > 0 and <= 10000", v);
+    return ExpectedValue("a number > 0 and <= 10000", v);
   }
   c.rate_limit_per_second = d;
   return Status::Ok();
@@ -178,22 +135,13 @@ Status SetVerifierUrl(AgentConfig& c, std::string_view v) {
     c.verifier_url.clear();
     return Status::Ok();
   }
-  VOUCH_RETURN_IF_ERROR(CheckPrintable(v));
-  const bool https = v.starts_with("https://");
-  const bool http = v.starts_with("http://");
-  const size_t host_start = https ? 8 : 7;
-  if ((!https && !http) || v.size() <= host_start || v.find(' ') != std::string_view::npos ||
-      v.size() > 2048) {
-    return Expected("an http:// or https:// URL", v);
-  }
+  VOUCH_RETURN_IF_ERROR(CheckHttpUrlValue(v));
   c.verifier_url = std::string(v);
   return Status::Ok();
 }
 
 Status SetLogLevel(AgentConfig& c, std::string_view v) {
-  std::optional<LogLevel> level = ParseLogLevel(v);
-  if (!level.has_value()) return Expected("debug, info, warning or error", v);
-  c.log_level = *level;
+  VOUCH_ASSIGN_OR_RETURN(c.log_level, ParseLogLevelValue(v));
   return Status::Ok();
 }
 
@@ -220,7 +168,7 @@ Status SetLabel(AgentConfig& c, std::string_view name, std::string_view value) {
   }
   if (value.size() > kMaxLabelValue)
     return InvalidArgumentError("value longer than 256 characters");
-  VOUCH_RETURN_IF_ERROR(CheckPrintable(value));
+  VOUCH_RETURN_IF_ERROR(CheckPrintableValue(value));
   if (!c.labels.contains(std::string(name)) && c.labels.size() >= kMaxLabels) {
     return InvalidArgumentError("more than 64 labels");
   }
@@ -294,18 +242,11 @@ Status SetAgentConfigValue(AgentConfig& config, std::string_view key, std::strin
 }
 
 Result<AgentConfig> ParseAgentConfig(std::string_view text) {
-  AgentConfig config;
-  VOUCH_RETURN_IF_ERROR(ParseKeyValueText(text, [&config](const KeyValueEntry& entry) {
-    return SetAgentConfigValue(config, entry.key, entry.value);
-  }));
-  return config;
+  return ParseKeyValueConfig<AgentConfig>(text, SetAgentConfigValue);
 }
 
 Result<AgentConfig> LoadAgentConfig(const std::string& path) {
-  VOUCH_ASSIGN_OR_RETURN(std::string text, ReadKeyValueFile(path));
-  Result<AgentConfig> config = ParseAgentConfig(text);
-  if (!config.has_value()) return config.status().WithContext(path);
-  return config;
+  return LoadKeyValueConfig<AgentConfig>(path, ParseAgentConfig);
 }
 
 Status ValidateServeConfig(const AgentConfig& config) {

@@ -1,11 +1,14 @@
 #include "core/base/key_value_file.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <map>
+#include <system_error>
 #include <utility>
 
 namespace vouch {
@@ -48,6 +51,70 @@ std::string QuoteForError(std::string_view value) {
   if (value.size() > kMaxShown) out += "...";
   out += "'";
   return out;
+}
+
+Status ExpectedValue(std::string_view what, std::string_view got) {
+  return InvalidArgumentError("expected " + std::string(what) + ", got " + QuoteForError(got));
+}
+
+Result<uint64_t> ParseUnsignedValue(std::string_view value, uint64_t min, uint64_t max,
+                                    std::string_view expected) {
+  uint64_t v = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, v);
+  if (value.empty() || ec != std::errc() || ptr != end || v < min || v > max) {
+    return ExpectedValue(expected, value);
+  }
+  return v;
+}
+
+Status CheckPrintableValue(std::string_view value) {
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgumentError("control character in value");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckAbsolutePath(std::string_view value, bool allow_empty) {
+  constexpr size_t kMaxPath = 4096;  // PATH_MAX on Linux
+  if (value.empty() && allow_empty) return Status::Ok();
+  if (value.empty() || value.front() != '/') return ExpectedValue("an absolute path", value);
+  if (value.size() > kMaxPath) return InvalidArgumentError("path longer than 4096 characters");
+  return CheckPrintableValue(value);
+}
+
+Status CheckIpLiteral(std::string_view value) {
+  // inet_pton wants a NUL-terminated string; an embedded NUL makes the copy
+  // shorter than `value`, so it is refused explicitly.
+  const std::string s(value);
+  in_addr a4{};
+  in6_addr a6{};
+  if (s.find('\0') != std::string::npos ||
+      (inet_pton(AF_INET, s.c_str(), &a4) != 1 && inet_pton(AF_INET6, s.c_str(), &a6) != 1)) {
+    return ExpectedValue("an IPv4 or IPv6 address", value);
+  }
+  return Status::Ok();
+}
+
+Status CheckHttpUrlValue(std::string_view value) {
+  constexpr size_t kMaxUrl = 2048;
+  VOUCH_RETURN_IF_ERROR(CheckPrintableValue(value));
+  const bool https = value.starts_with("https://");
+  const bool http = value.starts_with("http://");
+  const size_t host_start = https ? 8 : 7;
+  if ((!https && !http) || value.size() <= host_start ||
+      value.find(' ') != std::string_view::npos || value.size() > kMaxUrl) {
+    return ExpectedValue("an http:// or https:// URL", value);
+  }
+  return Status::Ok();
+}
+
+Result<LogLevel> ParseLogLevelValue(std::string_view value) {
+  std::optional<LogLevel> level = ParseLogLevel(value);
+  if (!level.has_value()) return ExpectedValue("debug, info, warning or error", value);
+  return *level;
 }
 
 Status ParseKeyValueText(std::string_view text,

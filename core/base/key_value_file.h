@@ -17,10 +17,13 @@
 #define VOUCH_CORE_BASE_KEY_VALUE_FILE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "core/base/logger.h"
 #include "core/base/status.h"
 
 namespace vouch {
@@ -61,6 +64,102 @@ std::string_view TrimKeyValueSpace(std::string_view s);
 // `value` in single quotes for an error message, cut after 64 characters
 // ("...") so a huge line still gives a readable message.
 std::string QuoteForError(std::string_view value);
+
+// ---- Value rules shared by the agent's and the verifier's keys ----
+// Each returns InvalidArgument with a message that names what was expected
+// and not the key: the caller adds "KEY: " (and ParseKeyValueText "line N: ").
+// Pure functions; thread-safe.
+
+// InvalidArgument "expected WHAT, got 'GOT'" (GOT through QuoteForError).
+Status ExpectedValue(std::string_view what, std::string_view got);
+
+// An unsigned decimal integer in [min, max]: digits only (no sign, spaces,
+// "0x" or suffix), no overflow. Otherwise ExpectedValue(expected, value):
+// `expected` describes the accepted values ("an integer 1-65535"), so each
+// program keeps its own wording.
+Result<uint64_t> ParseUnsignedValue(std::string_view value, uint64_t min, uint64_t max,
+                                    std::string_view expected);
+
+// Ok when `value` has no control character (< 0x20 or 0x7f), else
+// InvalidArgument "control character in value". A file line cannot hold a
+// newline, but command-line overrides can.
+Status CheckPrintableValue(std::string_view value);
+
+// Ok for an absolute path ('/' first) of at most 4096 characters without
+// control characters, and for "" when `allow_empty` (the caller's "none").
+// Services do not run in the operator's working directory, so a relative
+// path would name a different file. Errors: "expected an absolute path, got
+// '...'", "path longer than 4096 characters", "control character in value".
+Status CheckAbsolutePath(std::string_view value, bool allow_empty);
+
+// Ok for an IPv4 or IPv6 address literal (inet_pton), else "expected an IPv4
+// or IPv6 address, got '...'". Host names are refused: they would be
+// resolved at bind time, and a loopback rule must be decidable from the text.
+Status CheckIpLiteral(std::string_view value);
+
+// Ok for an http:// or https:// URL of at most 2048 characters with something
+// after the scheme and no space or control character, else "control character
+// in value" or "expected an http:// or https:// URL, got '...'". Only the
+// shape: which schemes and hosts are allowed is CheckServiceUrl's business
+// (net_address.h).
+Status CheckHttpUrlValue(std::string_view value);
+
+// debug, info, warning or error (ParseLogLevel), else "expected debug, info,
+// warning or error, got '...'".
+Result<LogLevel> ParseLogLevelValue(std::string_view value);
+
+// ---- Building a program's key table ----
+
+// Sets one key of a `Config` from its trimmed value.
+template <typename Config>
+using KeyValueSetter = std::function<Status(Config&, std::string_view)>;
+
+// A setter for an integer field: ParseUnsignedValue(value, min, max,
+// expected), then the field. T must hold `max`.
+template <typename Config, typename T>
+KeyValueSetter<Config> UnsignedValueSetter(T Config::*field, uint64_t min, uint64_t max,
+                                           std::string expected) {
+  return
+      [field, min, max, expected = std::move(expected)](Config& c, std::string_view v) -> Status {
+        VOUCH_ASSIGN_OR_RETURN(uint64_t n, ParseUnsignedValue(v, min, max, expected));
+        c.*field = static_cast<T>(n);
+        return Status::Ok();
+      };
+}
+
+// A setter for a path field: CheckAbsolutePath(value, allow_empty), then the
+// field ("" clears it).
+template <typename Config>
+KeyValueSetter<Config> PathValueSetter(std::string Config::*field, bool allow_empty) {
+  return [field, allow_empty](Config& c, std::string_view v) -> Status {
+    VOUCH_RETURN_IF_ERROR(CheckAbsolutePath(v, allow_empty));
+    c.*field = std::string(v);
+    return Status::Ok();
+  };
+}
+
+// A default `Config` with every setting of `text` applied in file order by
+// `set(config, key, value)`; the first error as ParseKeyValueText gives it.
+template <typename Config>
+Result<Config> ParseKeyValueConfig(std::string_view text,
+                                   Status (*set)(Config&, std::string_view, std::string_view)) {
+  Config config;
+  VOUCH_RETURN_IF_ERROR(ParseKeyValueText(text, [&config, set](const KeyValueEntry& entry) {
+    return set(config, entry.key, entry.value);
+  }));
+  return config;
+}
+
+// ReadKeyValueFile(path), then `parse` on the text; a parse error gets
+// "PATH: " in front (read errors already name the path).
+template <typename Config>
+Result<Config> LoadKeyValueConfig(const std::string& path,
+                                  Result<Config> (*parse)(std::string_view)) {
+  VOUCH_ASSIGN_OR_RETURN(std::string text, ReadKeyValueFile(path));
+  Result<Config> config = parse(text);
+  if (!config.has_value()) return config.status().WithContext(path);
+  return config;
+}
 
 }  // namespace vouch
 

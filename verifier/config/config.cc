@@ -1,7 +1,5 @@
 #include "verifier/config/config.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -23,32 +21,18 @@ constexpr size_t kMaxTokens = 1024;
 constexpr size_t kMaxWebhooks = 64;
 constexpr size_t kMaxAllowedEks = 4096;
 
-Status Expected(std::string_view what, std::string_view got) {
-  return InvalidArgumentError("expected " + std::string(what) + ", got " + QuoteForError(got));
-}
-
-// Unsigned decimal integer in [min, max]; no sign, no spaces, no suffix.
-Result<uint64_t> ParseUnsigned(std::string_view value, uint64_t min, uint64_t max,
-                               std::string_view unit = "") {
-  uint64_t v = 0;
-  const char* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, v);
-  if (value.empty() || ec != std::errc() || ptr != end || v < min || v > max) {
-    std::string range = std::to_string(min) + "-" + std::to_string(max);
-    range += unit.empty() ? std::string(" (an integer)") : " " + std::string(unit);
-    return Expected(range, value);
-  }
-  return v;
+// The verifier's wording of integer ranges: "expected 0-65535 (an integer),
+// got ..." or, with a unit, "expected 4096-16777216 bytes, got ...".
+std::string Range(uint64_t min, uint64_t max, std::string_view unit = "") {
+  std::string range = std::to_string(min) + "-" + std::to_string(max);
+  range += unit.empty() ? std::string(" (an integer)") : " " + std::string(unit);
+  return range;
 }
 
 template <typename T>
 Setter UnsignedSetter(T VerifierConfig::*field, uint64_t min, uint64_t max,
                       std::string_view unit = "") {
-  return [field, min, max, unit](VerifierConfig& c, std::string_view v) -> Status {
-    VOUCH_ASSIGN_OR_RETURN(uint64_t n, ParseUnsigned(v, min, max, unit));
-    c.*field = static_cast<T>(n);
-    return Status::Ok();
-  };
+  return UnsignedValueSetter(field, min, max, Range(min, max, unit));
 }
 
 // Seconds in [min, max]; with `allow_zero`, also 0 ("off").
@@ -59,11 +43,11 @@ Setter SecondsSetter(std::chrono::seconds VerifierConfig::*field, uint64_t min, 
       c.*field = std::chrono::seconds(0);
       return Status::Ok();
     }
-    Result<uint64_t> n = ParseUnsigned(v, min, max, "seconds");
+    Result<uint64_t> n = ParseUnsignedValue(v, min, max, Range(min, max, "seconds"));
     if (!n.has_value()) {
       if (!allow_zero) return n.status();
-      return Expected("0 (off) or " + std::to_string(min) + "-" + std::to_string(max) + " seconds",
-                      v);
+      return ExpectedValue(
+          "0 (off) or " + std::to_string(min) + "-" + std::to_string(max) + " seconds", v);
     }
     c.*field = std::chrono::seconds(static_cast<std::chrono::seconds::rep>(*n));
     return Status::Ok();
@@ -77,59 +61,28 @@ Setter BoolSetter(bool VerifierConfig::*field) {
     } else if (v == "false") {
       c.*field = false;
     } else {
-      return Expected("true or false", v);
+      return ExpectedValue("true or false", v);
     }
     return Status::Ok();
   };
 }
 
-// Free text without control characters (a value is one line of the file, but
-// the same checks apply to command-line overrides).
-Status CheckPrintable(std::string_view value) {
-  for (char c : value) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return InvalidArgumentError("control character in value");
-    }
-  }
-  return Status::Ok();
-}
-
-// An absolute path: the verifier runs as a service whose working directory
-// is not the operator's.
-Status CheckAbsolutePath(std::string_view v) {
-  if (v.empty() || v.front() != '/') return Expected("an absolute path", v);
-  if (v.size() > 4096) return InvalidArgumentError("path longer than 4096 characters");
-  return CheckPrintable(v);
-}
-
-// Empty means "none" where `allow_empty`.
+// Paths must be absolute: the verifier runs as a service whose working
+// directory is not the operator's. Empty means "none" where `allow_empty`.
 Setter PathSetter(std::string VerifierConfig::*field, bool allow_empty) {
-  return [field, allow_empty](VerifierConfig& c, std::string_view v) -> Status {
-    if (v.empty() && allow_empty) {
-      (c.*field).clear();
-      return Status::Ok();
-    }
-    VOUCH_RETURN_IF_ERROR(CheckAbsolutePath(v));
-    c.*field = std::string(v);
-    return Status::Ok();
-  };
+  return PathValueSetter(field, allow_empty);
 }
 
 Status SetListenAddress(VerifierConfig& c, std::string_view v) {
   // An IP literal only: a name would be resolved at bind time, and the
   // loopback rule of ValidateVerifierConfig must be decidable from the text.
-  const std::string s(v);
-  in_addr a4{};
-  in6_addr a6{};
-  if (inet_pton(AF_INET, s.c_str(), &a4) != 1 && inet_pton(AF_INET6, s.c_str(), &a6) != 1) {
-    return Expected("an IPv4 or IPv6 address", v);
-  }
-  c.listen_address = s;
+  VOUCH_RETURN_IF_ERROR(CheckIpLiteral(v));
+  c.listen_address = std::string(v);
   return Status::Ok();
 }
 
 Status SetDatabase(VerifierConfig& c, std::string_view v) {
-  VOUCH_RETURN_IF_ERROR(CheckAbsolutePath(v));
+  VOUCH_RETURN_IF_ERROR(CheckAbsolutePath(v, /*allow_empty=*/false));
   c.database = std::string(v);
   return Status::Ok();
 }
@@ -139,16 +92,14 @@ Status SetPullJitter(VerifierConfig& c, std::string_view v) {
   const char* end = v.data() + v.size();
   auto [ptr, ec] = std::from_chars(v.data(), end, d, std::chars_format::fixed);
   if (v.empty() || ec != std::errc() || ptr != end || !std::isfinite(d) || d < 0 || d > 1) {
-    return Expected("a number from 0 to 1", v);
+    return ExpectedValue("a number from 0 to 1", v);
   }
   c.pull_jitter = d;
   return Status::Ok();
 }
 
 Status SetLogLevel(VerifierConfig& c, std::string_view v) {
-  std::optional<LogLevel> level = ParseLogLevel(v);
-  if (!level.has_value()) return Expected("debug, info, warning or error", v);
-  c.log_level = *level;
+  VOUCH_ASSIGN_OR_RETURN(c.log_level, ParseLogLevelValue(v));
   return Status::Ok();
 }
 
@@ -184,14 +135,7 @@ Status SetToken(VerifierConfig& c, std::string_view name, std::string_view value
 
 Status SetWebhook(VerifierConfig& c, std::string_view name, std::string_view v) {
   VOUCH_RETURN_IF_ERROR(CheckName(name));
-  VOUCH_RETURN_IF_ERROR(CheckPrintable(v));
-  const bool https = v.starts_with("https://");
-  const bool http = v.starts_with("http://");
-  const size_t host_start = https ? 8 : 7;
-  if ((!https && !http) || v.size() <= host_start || v.find(' ') != std::string_view::npos ||
-      v.size() > 2048) {
-    return Expected("an http:// or https:// URL", v);
-  }
+  VOUCH_RETURN_IF_ERROR(CheckHttpUrlValue(v));
   if (!c.webhooks.contains(std::string(name)) && c.webhooks.size() >= kMaxWebhooks) {
     return InvalidArgumentError("more than 64 webhooks");
   }
@@ -201,7 +145,7 @@ Status SetWebhook(VerifierConfig& c, std::string_view name, std::string_view v) 
 
 Status SetAllowedEk(VerifierConfig& c, std::string_view name, std::string_view v) {
   VOUCH_RETURN_IF_ERROR(CheckName(name));
-  VOUCH_RETURN_IF_ERROR(CheckAbsolutePath(v));
+  VOUCH_RETURN_IF_ERROR(CheckAbsolutePath(v, /*allow_empty=*/false));
   if (!c.allowed_eks.contains(std::string(name)) && c.allowed_eks.size() >= kMaxAllowedEks) {
     return InvalidArgumentError("more than 4096 allowed EKs");
   }
@@ -294,18 +238,11 @@ Status SetVerifierConfigValue(VerifierConfig& config, std::string_view key,
 }
 
 Result<VerifierConfig> ParseVerifierConfig(std::string_view text) {
-  VerifierConfig config;
-  VOUCH_RETURN_IF_ERROR(ParseKeyValueText(text, [&config](const KeyValueEntry& entry) {
-    return SetVerifierConfigValue(config, entry.key, entry.value);
-  }));
-  return config;
+  return ParseKeyValueConfig<VerifierConfig>(text, SetVerifierConfigValue);
 }
 
 Result<VerifierConfig> LoadVerifierConfig(const std::string& path) {
-  VOUCH_ASSIGN_OR_RETURN(std::string text, ReadKeyValueFile(path));
-  Result<VerifierConfig> config = ParseVerifierConfig(text);
-  if (!config.has_value()) return config.status().WithContext(path);
-  return config;
+  return LoadKeyValueConfig<VerifierConfig>(path, ParseVerifierConfig);
 }
 
 Status ValidateVerifierConfig(const VerifierConfig& config) {

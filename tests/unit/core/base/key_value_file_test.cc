@@ -1,5 +1,6 @@
 // Tests of core/base/key_value_file.cc: line syntax, comments, trimming,
-// duplicate keys, line numbers in errors, and bounded file reading.
+// duplicate keys, line numbers in errors, bounded file reading, and the
+// value rules and table helpers shared by the agent's and verifier's configs.
 #include "core/base/key_value_file.h"
 
 #include <gmock/gmock.h>
@@ -19,6 +20,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::vouch::testing::IsOk;
+using ::vouch::testing::IsOkAndHolds;
 using ::vouch::testing::StatusIs;
 
 struct Seen {
@@ -122,7 +124,7 @@ class KeyValueFileReadTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
   std::string Write(const std::string& name, const std::string& text) {
-    const std::string path = (dir_ / name).string();
+    std::string path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }
@@ -174,6 +176,138 @@ TEST_F(KeyValueFileReadTest, UnreadableFileIsPermissionDenied) {
   EXPECT_THAT(
       ReadKeyValueFile(path),
       StatusIs(Code::kPermissionDenied, HasSubstr("config file " + path + " cannot be read")));
+}
+
+TEST(KeyValueValueTest, ExpectedValueQuotesAndCuts) {
+  EXPECT_THAT(ExpectedValue("a thing", "x"),
+              StatusIs(Code::kInvalidArgument, "expected a thing, got 'x'"));
+  Status s = ExpectedValue("a thing", std::string(500, 'y'));
+  EXPECT_THAT(s, StatusIs(Code::kInvalidArgument, HasSubstr("...'")));
+  EXPECT_LT(s.message().size(), 100u);
+}
+
+TEST(KeyValueValueTest, ParseUnsignedValueAcceptsTheInclusiveRange) {
+  EXPECT_THAT(ParseUnsignedValue("1", 1, 10, "n"), IsOkAndHolds(1u));
+  EXPECT_THAT(ParseUnsignedValue("10", 1, 10, "n"), IsOkAndHolds(10u));
+  EXPECT_THAT(ParseUnsignedValue("007", 1, 10, "n"), IsOkAndHolds(7u));
+  EXPECT_THAT(ParseUnsignedValue("18446744073709551615", 0, UINT64_MAX, "n"),
+              IsOkAndHolds(UINT64_MAX));
+}
+
+TEST(KeyValueValueTest, ParseUnsignedValueRefusesWithTheCallersWording) {
+  for (const char* bad : {"", "0", "11", "-1", "+1", " 1", "1 ", "1s", "0x5", "1.0",
+                          "18446744073709551616", "99999999999999999999999"}) {
+    EXPECT_THAT(ParseUnsignedValue(bad, 1, 10, "an integer 1-10"),
+                StatusIs(Code::kInvalidArgument,
+                         "expected an integer 1-10, got '" + std::string(bad) + "'"))
+        << bad;
+  }
+}
+
+TEST(KeyValueValueTest, CheckPrintableValue) {
+  EXPECT_THAT(CheckPrintableValue(""), IsOk());
+  EXPECT_THAT(CheckPrintableValue("any text, even # and ' and \xc3\xa9"), IsOk());
+  for (std::string_view bad : {std::string_view("a\nb"), std::string_view("\t"),
+                               std::string_view("x\x7f"), std::string_view("a\0b", 3)}) {
+    EXPECT_THAT(CheckPrintableValue(bad),
+                StatusIs(Code::kInvalidArgument, "control character in value"));
+  }
+}
+
+TEST(KeyValueValueTest, CheckAbsolutePath) {
+  EXPECT_THAT(CheckAbsolutePath("/var/lib/vouch", false), IsOk());
+  EXPECT_THAT(CheckAbsolutePath("/", false), IsOk());
+  EXPECT_THAT(CheckAbsolutePath("", true), IsOk());
+  EXPECT_THAT(CheckAbsolutePath("", false),
+              StatusIs(Code::kInvalidArgument, "expected an absolute path, got ''"));
+  EXPECT_THAT(CheckAbsolutePath("var/lib", true),
+              StatusIs(Code::kInvalidArgument, "expected an absolute path, got 'var/lib'"));
+  EXPECT_THAT(CheckAbsolutePath("./x", false), StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(CheckAbsolutePath("/" + std::string(4095, 'a'), false), IsOk());
+  EXPECT_THAT(CheckAbsolutePath("/" + std::string(4096, 'a'), false),
+              StatusIs(Code::kInvalidArgument, "path longer than 4096 characters"));
+  EXPECT_THAT(CheckAbsolutePath("/a\nb", false),
+              StatusIs(Code::kInvalidArgument, "control character in value"));
+}
+
+TEST(KeyValueValueTest, CheckIpLiteral) {
+  for (const char* good : {"127.0.0.1", "0.0.0.0", "::1", "::", "fe80::1", "192.0.2.10"}) {
+    EXPECT_THAT(CheckIpLiteral(good), IsOk()) << good;
+  }
+  for (std::string_view bad :
+       {std::string_view(""), std::string_view("localhost"), std::string_view("127.0.0.1 "),
+        std::string_view("256.0.0.1"), std::string_view("[::1]"), std::string_view("127.1"),
+        std::string_view("127.0.0.1\0x", 11)}) {
+    EXPECT_THAT(CheckIpLiteral(bad),
+                StatusIs(Code::kInvalidArgument, HasSubstr("expected an IPv4 or IPv6 address")))
+        << bad;
+  }
+  EXPECT_THAT(
+      CheckIpLiteral("localhost"),
+      StatusIs(Code::kInvalidArgument, "expected an IPv4 or IPv6 address, got 'localhost'"));
+}
+
+TEST(KeyValueValueTest, CheckHttpUrlValue) {
+  EXPECT_THAT(CheckHttpUrlValue("https://verifier.example:8443/x"), IsOk());
+  EXPECT_THAT(CheckHttpUrlValue("http://127.0.0.1"), IsOk());
+  EXPECT_THAT(CheckHttpUrlValue("https://" + std::string(2040, 'a')), IsOk());
+  for (const std::string& bad :
+       {std::string("ftp://x"), std::string("https://"), std::string("http://"),
+        std::string("https://a b"), std::string("verifier.example"), std::string(""),
+        "https://" + std::string(2041, 'a')}) {
+    EXPECT_THAT(CheckHttpUrlValue(bad),
+                StatusIs(Code::kInvalidArgument, HasSubstr("expected an http:// or https:// URL")))
+        << bad;
+  }
+  EXPECT_THAT(CheckHttpUrlValue("https://a\tb"),
+              StatusIs(Code::kInvalidArgument, "control character in value"));
+}
+
+TEST(KeyValueValueTest, ParseLogLevelValue) {
+  EXPECT_THAT(ParseLogLevelValue("debug"), IsOkAndHolds(LogLevel::kDebug));
+  EXPECT_THAT(ParseLogLevelValue("error"), IsOkAndHolds(LogLevel::kError));
+  EXPECT_THAT(
+      ParseLogLevelValue("loud"),
+      StatusIs(Code::kInvalidArgument, "expected debug, info, warning or error, got 'loud'"));
+}
+
+// A small config type to exercise the table helpers the way the agent and the
+// verifier use them.
+struct TinyConfig {
+  uint16_t port = 1;
+  std::string path = "/default";
+};
+
+Status SetTiny(TinyConfig& c, std::string_view key, std::string_view value) {
+  if (key == "port") {
+    return UnsignedValueSetter(&TinyConfig::port, 1, 65535, "a port")(c, value).WithContext(key);
+  }
+  if (key == "path") {
+    return PathValueSetter(&TinyConfig::path, /*allow_empty=*/true)(c, value).WithContext(key);
+  }
+  return InvalidArgumentError(std::string(key) + ": unknown key");
+}
+
+Result<TinyConfig> ParseTiny(std::string_view text) {
+  return ParseKeyValueConfig<TinyConfig>(text, SetTiny);
+}
+
+TEST(KeyValueConfigTest, ParsesWithSettersAndKeepsDefaults) {
+  ASSERT_OK_AND_ASSIGN(TinyConfig c, ParseTiny("port = 8443\n"));
+  EXPECT_EQ(c.port, 8443);
+  EXPECT_EQ(c.path, "/default");
+  ASSERT_OK_AND_ASSIGN(TinyConfig cleared, ParseTiny("path =\n"));
+  EXPECT_EQ(cleared.path, "");
+}
+
+TEST(KeyValueConfigTest, ErrorsNameLineAndKey) {
+  EXPECT_THAT(ParseTiny("# c\nport = 0\n"),
+              StatusIs(Code::kInvalidArgument, "line 2: port: expected a port, got '0'"));
+  EXPECT_THAT(
+      ParseTiny("path = rel\n"),
+      StatusIs(Code::kInvalidArgument, "line 1: path: expected an absolute path, got 'rel'"));
+  EXPECT_THAT(ParseTiny("nope = 1\n"),
+              StatusIs(Code::kInvalidArgument, "line 1: nope: unknown key"));
 }
 
 }  // namespace
