@@ -230,20 +230,17 @@ http::Response VerifierApi::Activate(const std::string& enrollment_id,
     if (!body.has_value()) return http::ErrorResponse(body.error());
     return http::JsonResponse(std::move(*body));
   }
-  // The same EK with another AK: the host's identity changed (new agent
-  // state, or someone else using its TPM). Flagged for an admin, never
+  // Keys that differ from an enrolled host's: flagged for an admin, never
   // applied silently.
-  Result<std::optional<HostRecord>> by_ek = store_.FindHostByEkPublic(record->ek_public);
-  if (!by_ek.has_value()) return http::ErrorResponse(Counted(by_ek.error()));
-  if (by_ek->has_value()) {
-    const HostRecord& existing = **by_ek;
-    IdentityChange change{enrollment_id, "ak_changed", clock_.Now()};
+  auto flag = [&](const HostRecord& existing, const std::string& reason,
+                  const std::string& what) -> http::Response {
+    IdentityChange change{enrollment_id, reason, clock_.Now()};
     if (Status s = Counted(store_.FlagIdentityChange(existing.host_id, change)); !s.ok()) {
       return http::ErrorResponse(s);
     }
     logger_.Warning("host " + existing.host_id + " (" + existing.hostname + "): enrollment " +
-                    enrollment_id + " proved a new AK " + HexEncode(record->ak_name) +
-                    " for its EK; host flagged untrusted until an admin approves");
+                    enrollment_id + " proved " + what + " (AK " + HexEncode(record->ak_name) +
+                    "); flagged until an admin approves");
     if (webhooks_ != nullptr) {
       WebhookEvent event;
       event.type = "host.identity_changed";
@@ -251,22 +248,40 @@ http::Response VerifierApi::Activate(const std::string& enrollment_id,
       event.hostname = existing.hostname;
       event.previous_verdict = existing.verdict;
       event.verdict = "untrusted";
-      event.reason = change.reason;
+      event.reason = reason;
       event.at = change.detected_at;
       webhooks_->Notify(event);
     }
     return http::ErrorResponse(
         Status(Code::kFailedPrecondition,
-               "host " + existing.host_id +
-                   " is enrolled with this EK and another AK; the new AK waits for an admin (POST "
-                   "/v1/hosts/" +
-                   existing.host_id + "/identity/approve)"));
+               "host " + existing.host_id + " is enrolled with " +
+                   (reason == "ak_changed" ? "this EK and another AK" : "another EK") +
+                   "; the new keys wait for an admin (POST /v1/hosts/" + existing.host_id +
+                   "/identity/approve)"));
+  };
+  // The same EK with another AK: new agent state, or someone else using the
+  // host's TPM.
+  Result<std::optional<HostRecord>> by_ek = store_.FindHostByEkPublic(record->ek_public);
+  if (!by_ek.has_value()) return http::ErrorResponse(Counted(by_ek.error()));
+  if (by_ek->has_value()) return flag(**by_ek, "ak_changed", "a new AK for its EK");
+  // Another EK for a machine id already enrolled: a replaced TPM or
+  // motherboard - or a machine claiming to be that host (the machine id is
+  // a claim; see SubmitEvidence for why that cannot make the host
+  // untrusted).
+  Json facts = Json::parse(record->host_facts_json, nullptr, false);
+  const std::string machine_id =
+      !facts.is_discarded() && facts.contains("machine_id") && facts["machine_id"].is_string()
+          ? facts["machine_id"].get<std::string>()
+          : "";
+  Result<std::optional<HostRecord>> by_machine = store_.FindHostByMachineId(machine_id);
+  if (!by_machine.has_value()) return http::ErrorResponse(Counted(by_machine.error()));
+  if (by_machine->has_value()) {
+    return flag(**by_machine, "ek_changed", "another EK for its machine id " + machine_id);
   }
   Result<std::string> host_id = NewId("h-");
   if (!host_id.has_value()) return http::ErrorResponse(host_id.error());
   HostRecord host;
   host.host_id = *host_id;
-  Json facts = Json::parse(record->host_facts_json, nullptr, false);
   host.hostname =
       !facts.is_discarded() && facts.contains("hostname") && facts["hostname"].is_string()
           ? facts["hostname"].get<std::string>()
@@ -382,17 +397,25 @@ Result<Submission> VerifierApi::SubmitEvidence(const std::string& host_id,
       AppraisalResult result,
       AppraiseEvidence(*evidence, enrolled, issued, *references, options_.policy, clock_.Now()));
   if (host->identity_change.has_value()) {
-    // Keys changed and no admin approved yet: whatever this evidence shows,
-    // the host is not trusted.
+    // A new AK for this host's EK was proved: until an admin decides, this
+    // host is not trusted whatever its evidence shows (the TPM is the
+    // host's; someone made a second AK in it). Another EK claiming this
+    // host's machine id is only a warning: the claim is unverified, and an
+    // error would let any enrolled machine make another host untrusted.
+    const bool ak_changed = host->identity_change->reason == "ak_changed";
     Finding f;
     f.id = "host.identity_changed";
-    f.severity = Severity::kError;
-    f.message = "a later enrollment proved another AK for this host's EK (" +
-                host->identity_change->reason + ", enrollment " +
-                host->identity_change->enrollment_id + "); an admin must approve it";
+    f.severity = ak_changed ? Severity::kError : Severity::kWarning;
+    f.message = std::string(ak_changed ? "a later enrollment proved another AK for this host's EK"
+                                       : "a later enrollment with another EK claims this "
+                                         "host's machine id") +
+                " (" + host->identity_change->reason + ", enrollment " +
+                host->identity_change->enrollment_id + "); an admin must decide";
     result.findings.push_back(std::move(f));
-    result.verdict = Verdict::kUntrusted;
-    result.expires_at = result.appraised_at;
+    if (ak_changed) {
+      result.verdict = Verdict::kUntrusted;
+      result.expires_at = result.appraised_at;
+    }
   }
   ReportRecord report;
   report.host_id = host_id;

@@ -871,6 +871,26 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::optional<HostRecord>> FindHostByMachineId(std::string_view machine_id) override {
+    if (machine_id.empty()) return std::optional<HostRecord>();
+    if (machine_id.size() > 64) {
+      return InvalidArgumentError("machine id longer than 64 bytes");
+    }
+    return Run("find host by machine id", [&]() -> Result<std::optional<HostRecord>> {
+      // Enrollment is rare: a scan of the facts is fine (no index on JSON).
+      SQLite::Statement st(*db_, std::string("SELECT ") + kHostColumns +
+                                     " FROM hosts WHERE json_valid(host_facts_json) AND "
+                                     "json_extract(host_facts_json, '$.machine_id') = ? "
+                                     "ORDER BY host_id LIMIT 1");
+      st.bind(1, std::string(machine_id));
+      if (!st.executeStep()) {
+        return std::optional<HostRecord>();
+      }
+      VOUCH_ASSIGN_OR_RETURN(HostRecord h, ReadHost(st));
+      return std::optional<HostRecord>(std::move(h));
+    });
+  }
+
   Result<FleetSummary> Summarize(StoreTime stale_before) override {
     return Run("summarize hosts", [&]() -> Result<FleetSummary> {
       FleetSummary summary;

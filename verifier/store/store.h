@@ -26,6 +26,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -172,6 +173,11 @@ class Store {
   virtual Result<std::vector<HostRecord>> ListHosts(const HostQuery& query) = 0;
   // The host enrolled with this EK public area (TPM2B_PUBLIC, byte equal).
   virtual Result<std::optional<HostRecord>> FindHostByEkPublic(ByteView ek_public) = 0;
+  // The host whose facts claim this machine id (32 lower-case hex, the
+  // host's /etc/machine-id), lowest host id first; nullopt when none or
+  // when `machine_id` is empty. A claim, not proof: used to notice a host
+  // that enrolls again with another EK.
+  virtual Result<std::optional<HostRecord>> FindHostByMachineId(std::string_view machine_id) = 0;
   // Counts over all hosts (see FleetSummary).
   virtual Result<FleetSummary> Summarize(StoreTime stale_before) = 0;
   // Pull mode URL; empty clears. NotFound when the host is absent;

@@ -84,6 +84,9 @@ class PollerFakeStore final : public Store {
     return Unused();
   }
   Result<int64_t> LatestReferenceSetVersion(const std::string&) override { return Unused(); }
+  Result<std::optional<HostRecord>> FindHostByMachineId(std::string_view) override {
+    return Unused();
+  }
   Result<std::vector<ReferenceSetRecord>> ListReferenceSets(bool) override { return Unused(); }
   Result<int64_t> ReferenceGeneration() override { return Unused(); }
 

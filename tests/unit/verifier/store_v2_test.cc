@@ -89,6 +89,25 @@ TEST_F(StoreV2Test, FindHostByEkPublic) {
   EXPECT_FALSE(empty.has_value());
 }
 
+TEST_F(StoreV2Test, FindHostByMachineId) {
+  ASSERT_OK_AND_ASSIGN(auto store, Open());
+  const std::string m1(32, 'a');
+  const std::string m2(32, 'b');
+  ASSERT_NO_FATAL_FAILURE(
+      AddHostWith(*store, "host-b", R"({"hostname":"b","machine_id":")" + m1 + "\"}", "", "ek-b"));
+  ASSERT_NO_FATAL_FAILURE(
+      AddHostWith(*store, "host-a", R"({"hostname":"a","machine_id":")" + m1 + "\"}", "", "ek-a"));
+  ASSERT_NO_FATAL_FAILURE(AddHostWith(*store, "host-c", "not json", "", "ek-c"));
+  ASSERT_OK_AND_ASSIGN(auto found, store->FindHostByMachineId(m1));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->host_id, "host-a");  // the lowest id
+  ASSERT_OK_AND_ASSIGN(auto none, store->FindHostByMachineId(m2));
+  EXPECT_FALSE(none.has_value());
+  ASSERT_OK_AND_ASSIGN(auto empty, store->FindHostByMachineId(""));
+  EXPECT_FALSE(empty.has_value());
+  EXPECT_THAT(store->FindHostByMachineId(std::string(65, 'a')), StatusIs(Code::kInvalidArgument));
+}
+
 TEST_F(StoreV2Test, AgentUrlIsSetClearedAndChecked) {
   ASSERT_OK_AND_ASSIGN(auto store, Open());
   ASSERT_NO_FATAL_FAILURE(AddHost(*store, "host-1"));
