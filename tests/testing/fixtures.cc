@@ -32,6 +32,14 @@ Result<std::string> ReadFileText(const std::filesystem::path& path) {
   return std::string(b.begin(), b.end());
 }
 
+Status WriteFileBytes(const std::filesystem::path& path, ByteView data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  out.close();
+  if (!out) return InternalError("cannot write " + path.string());
+  return Status::Ok();
+}
+
 std::vector<std::filesystem::path> EventLogFixtures(const std::filesystem::path& root) {
   static const char* kSideSuffixes[] = {".yaml", ".json", ".txt", ".sh", ".stderr", ".warn"};
   std::vector<std::filesystem::path> out;

@@ -25,6 +25,10 @@ bool FixturesRequired();
 // Reads a whole file.
 Result<Bytes> ReadFileBytes(const std::filesystem::path& path);
 Result<std::string> ReadFileText(const std::filesystem::path& path);
+
+// Writes `data` to `path`, replacing its contents (creating the file when
+// absent); Internal naming the path when the file cannot be written.
+Status WriteFileBytes(const std::filesystem::path& path, ByteView data);
 // Event-log fixture files: the binary logs in eventlogs/ (names without a
 // side-file suffix such as .yaml, .json, .txt, .sh, .stderr, .warn), sorted.
 // The raw TXT heap dump (isecl__txt_heap_info.bin) is not a log and is left out.

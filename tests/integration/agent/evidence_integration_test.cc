@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +29,7 @@
 #include "core/tpm/quote.h"
 #include "core/tpm_device/esys_tpm_device.h"
 #include "core/tpm_device/tpm_device.h"
+#include "tests/testing/agent_fakes.h"
 #include "tests/testing/fake_tpm_device.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/process.h"
@@ -51,25 +51,14 @@ using tpm_device::TpmObject;
 // Collections in the handle-leak check (ECC AK, about 1 ms each on swtpm).
 constexpr int kLeakTestCollections = 2000;
 
-class TestHostFacts final : public agent::HostFactsSource {
- public:
-  protocol::HostFacts Facts() override {
-    protocol::HostFacts facts;
-    facts.hostname = "swtpm-host";
-    facts.machine_id = "00112233445566778899aabbccddeeff";
-    facts.agent_version = "0.1.0";
-    facts.hypervisor = protocol::HypervisorKind::kNone;
-    facts.measured_launch = protocol::MeasuredLaunch::kEmulated;
-    return facts;
-  }
-};
-
-Status WriteFile(const fs::path& path, ByteView data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  out.close();
-  if (!out) return InternalError("cannot write " + path.string());
-  return Status::Ok();
+protocol::HostFacts SwtpmHostFacts() {
+  protocol::HostFacts facts;
+  facts.hostname = "swtpm-host";
+  facts.machine_id = "00112233445566778899aabbccddeeff";
+  facts.agent_version = "0.1.0";
+  facts.hypervisor = protocol::HypervisorKind::kNone;
+  facts.measured_launch = protocol::MeasuredLaunch::kEmulated;
+  return facts;
 }
 
 Bytes Nonce(uint8_t fill) { return Bytes(32, fill); }
@@ -155,10 +144,10 @@ Result<ProcessResult> CheckQuoteWithTool(const protocol::Evidence& evidence, Byt
   VOUCH_ASSIGN_OR_RETURN(tpm::Attest attest, tpm::DecodeAttest(evidence.quote_attest));
   if (!attest.quote) return InvalidArgumentError("not a quote");
   VOUCH_ASSIGN_OR_RETURN(Bytes pcrs, SerializedPcrFile(attest.quote->selection, evidence.pcrs));
-  VOUCH_RETURN_IF_ERROR(WriteFile(dir / "ev.msg", evidence.quote_attest));
-  VOUCH_RETURN_IF_ERROR(WriteFile(dir / "ev.sig", evidence.quote_signature));
-  VOUCH_RETURN_IF_ERROR(WriteFile(dir / "ev.pub", evidence.ak_public));
-  VOUCH_RETURN_IF_ERROR(WriteFile(dir / "ev.pcrs", pcrs));
+  VOUCH_RETURN_IF_ERROR(WriteFileBytes(dir / "ev.msg", evidence.quote_attest));
+  VOUCH_RETURN_IF_ERROR(WriteFileBytes(dir / "ev.sig", evidence.quote_signature));
+  VOUCH_RETURN_IF_ERROR(WriteFileBytes(dir / "ev.pub", evidence.ak_public));
+  VOUCH_RETURN_IF_ERROR(WriteFileBytes(dir / "ev.pcrs", pcrs));
   ProcessOptions options;
   options.cwd = dir;
   options.env = {{"TSS2_LOG", "all+none"}};
@@ -196,7 +185,7 @@ class EvidenceIntegrationTest : public ::testing::TestWithParam<AkKind> {
   TpmObject ak_;
   fs::path srtm_path_, vm_path_;
   std::unique_ptr<FileEventLogSource> logs_;
-  TestHostFacts facts_;
+  FixedHostFacts facts_{SwtpmHostFacts()};
   std::unique_ptr<EvidenceCollector> collector_;
 };
 
@@ -241,7 +230,7 @@ TEST_P(EvidenceIntegrationTest, Pcr15MeasurementBetweenCollectionsShowsInTheSeco
   // What the launcher does for a VM start (and the emulated D-RTM for its
   // measurements): append to the VM log and extend PCR 15 with its digest,
   // under the log's exclusive lock.
-  ASSERT_OK(WriteFile(vm_path_, ToBytes("vm-1 image sha256\n")));
+  ASSERT_OK(WriteFileBytes(vm_path_, ToBytes("vm-1 image sha256\n")));
   std::vector<tpm_device::BankDigest> digests;
   for (HashAlg bank : {HashAlg::kSha1, HashAlg::kSha256}) {
     ASSERT_OK_AND_ASSIGN(Bytes d, crypto::Digest(bank, ToBytes("vm-1 image")));
@@ -278,8 +267,8 @@ TEST_P(EvidenceIntegrationTest, LogFilesAreCarriedByteIdentical) {
     for (int i = 0; i < 100000; ++i) srtm.push_back(static_cast<uint8_t>(i * 7 + i / 256));
   }
   const Bytes vm = ToBytes(std::string("vm record\0with a NUL\n", 21));
-  ASSERT_OK(WriteFile(srtm_path_, srtm));
-  ASSERT_OK(WriteFile(vm_path_, vm));
+  ASSERT_OK(WriteFileBytes(srtm_path_, srtm));
+  ASSERT_OK(WriteFileBytes(vm_path_, vm));
   ASSERT_OK_AND_ASSIGN(protocol::Evidence collected, collector_->Collect(Nonce(3), {}));
   ASSERT_OK_AND_ASSIGN(protocol::Evidence ev, OverTheWire(collected));
   EXPECT_EQ(ev.srtm_log, srtm);
@@ -301,9 +290,9 @@ TEST(EvidenceLeakTest, ManyCollectionsLeaveNoObjectsOrSessions) {
   ASSERT_OK_AND_ASSIGN(AkBlob blob, device->CreateAk(ek, AkKind::kEccP256));
   ASSERT_OK_AND_ASSIGN(TpmObject ak, device->LoadAk(ek, blob));
   const fs::path vm_log = tpm->WorkDir() / "vm.log";
-  ASSERT_OK(WriteFile(vm_log, ToBytes("record\n")));
+  ASSERT_OK(WriteFileBytes(vm_log, ToBytes("record\n")));
   FileEventLogSource logs("", "", vm_log.string());
-  TestHostFacts facts;
+  FixedHostFacts facts(SwtpmHostFacts());
   EvidenceCollector collector(*device, ak, logs, facts);
   ASSERT_OK_AND_ASSIGN(tpm_device::LoadedHandleCounts loaded, device->CountLoadedHandles());
   EXPECT_EQ(loaded, (tpm_device::LoadedHandleCounts{1, 0}));  // the AK
@@ -329,7 +318,7 @@ TEST(FakeTpmDeviceInteropTest, FakeQuotesPassTpm2Checkquote) {
   ASSERT_OK_AND_ASSIGN(Bytes d, crypto::Digest(HashAlg::kSha256, ToBytes("x")));
   ASSERT_OK(fake.ExtendPcr(15, {{HashAlg::kSha256, d}}));
   FileEventLogSource logs("", "", "");
-  TestHostFacts facts;
+  FixedHostFacts facts(SwtpmHostFacts());
   EvidenceCollector collector(fake, ak, logs, facts);
   const Bytes nonce = Nonce(9);
   ASSERT_OK_AND_ASSIGN(protocol::Evidence ev, collector.Collect(nonce, {}));

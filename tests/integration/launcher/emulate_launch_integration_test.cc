@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <memory>
@@ -35,6 +34,7 @@
 #include "launcher/drtm/swtpm_control.h"
 #include "launcher/drtm/tboot_measure.h"
 #include "launcher/firmware/emulate_firmware.h"
+#include "tests/testing/agent_fakes.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/process.h"
 #include "tests/testing/status_matchers.h"
@@ -65,24 +65,13 @@ const std::string kHypervisorCmdline = "dom0_mem=2048M,max:2048M loglvl=all";
 const Bytes kKernel = ToBytes("linux dom0 kernel image (test)");
 const std::string kKernelCmdline = "root=/dev/sda1 ro console=hvc0";
 
-class EmulatedHostFacts final : public agent::HostFactsSource {
- public:
-  protocol::HostFacts Facts() override {
-    protocol::HostFacts facts;
-    facts.hostname = "emulated-launch-host";
-    facts.agent_version = "0.1.0";
-    facts.hypervisor = protocol::HypervisorKind::kXen;
-    facts.measured_launch = protocol::MeasuredLaunch::kEmulated;
-    return facts;
-  }
-};
-
-Status WriteFile(const fs::path& path, ByteView data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
-  out.close();
-  if (!out) return InternalError("cannot write " + path.string());
-  return Status::Ok();
+protocol::HostFacts EmulatedLaunchHostFacts() {
+  protocol::HostFacts facts;
+  facts.hostname = "emulated-launch-host";
+  facts.agent_version = "0.1.0";
+  facts.hypervisor = protocol::HypervisorKind::kXen;
+  facts.measured_launch = protocol::MeasuredLaunch::kEmulated;
+  return facts;
 }
 
 LaunchInputs Inputs(const Bytes& hypervisor) {
@@ -156,11 +145,11 @@ class EmulateLaunchIntegrationTest : public ::testing::Test {
                          launcher::EmulateDrtmLaunch(*device_, *control_, Inputs(hypervisor)));
     const fs::path srtm_path = swtpm_->WorkDir() / "binary_bios_measurements";
     const fs::path drtm_path = swtpm_->WorkDir() / "drtm.log";
-    ASSERT_OK(WriteFile(srtm_path, srtm));
-    ASSERT_OK(WriteFile(drtm_path, done.log));
+    ASSERT_OK(WriteFileBytes(srtm_path, srtm));
+    ASSERT_OK(WriteFileBytes(drtm_path, done.log));
     ASSERT_NO_FATAL_FAILURE(LoadAk());
     agent::FileEventLogSource logs(srtm_path.string(), drtm_path.string(), "");
-    EmulatedHostFacts facts;
+    FixedHostFacts facts(EmulatedLaunchHostFacts());
     agent::EvidenceCollector collector(*device_, ak_, logs, facts);
     ASSERT_OK_AND_ASSIGN(protocol::Evidence collected, collector.Collect(nonce_, {}));
     ASSERT_TRUE(collected.drtm_log.has_value());
@@ -362,8 +351,8 @@ TEST_F(EmulateLaunchIntegrationTest, TamperUnknownHypervisorMeasuredIntoPcr17IsU
 
 TEST_F(EmulateLaunchIntegrationTest, CommandLineWritesALogThatReplaysToTheTpm) {
   const fs::path dir = swtpm_->WorkDir();
-  ASSERT_OK(WriteFile(dir / "xen.gz", kHypervisor));
-  ASSERT_OK(WriteFile(dir / "vmlinuz", kKernel));
+  ASSERT_OK(WriteFileBytes(dir / "xen.gz", kHypervisor));
+  ASSERT_OK(WriteFileBytes(dir / "vmlinuz", kKernel));
   // The command line opens its own TPM connection: release ours meanwhile.
   device_.reset();
   ASSERT_OK_AND_ASSIGN(
@@ -390,7 +379,7 @@ TEST_F(EmulateLaunchIntegrationTest, CommandLineWritesALogThatReplaysToTheTpm) {
 
 TEST_F(EmulateLaunchIntegrationTest, CommandLineRefusesNonSwtpmTctiAndMissingFiles) {
   const fs::path dir = swtpm_->WorkDir();
-  ASSERT_OK(WriteFile(dir / "xen.gz", kHypervisor));
+  ASSERT_OK(WriteFileBytes(dir / "xen.gz", kHypervisor));
   ASSERT_OK_AND_ASSIGN(ProcessResult device_tcti,
                        RunProcess({VOUCH_LAUNCHER_BIN, "emulate-launch", "--tcti",
                                    "device:/dev/tpmrm0", "--hypervisor", (dir / "xen.gz").string(),

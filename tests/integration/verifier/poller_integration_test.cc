@@ -37,6 +37,9 @@
 #include "core/tpm/public.h"
 #include "core/tpm/quote.h"
 #include "core/tpm_device/esys_tpm_device.h"
+#include "tests/testing/agent_fakes.h"
+#include "tests/testing/prometheus.h"
+#include "tests/testing/recording_logger.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/swtpm.h"
 #include "tests/unit/verifier/poller_fake_store.h"
@@ -52,40 +55,12 @@ using ::testing::HasSubstr;
 using ::vouch::testing::IsOk;
 using ::vouch::testing::SwtpmInstance;
 
-class NoLogs final : public agent::EventLogSource {
- public:
-  Result<std::unique_ptr<Guard>> LockWriters() override { return std::make_unique<Guard>(); }
-  Result<std::optional<Bytes>> Read(agent::LogKind) override { return std::optional<Bytes>(); }
-};
-
-class FixedFacts final : public agent::HostFactsSource {
- public:
-  protocol::HostFacts Facts() override {
-    protocol::HostFacts f;
-    f.hostname = "pulled-host";
-    f.agent_version = "0.1.0";
-    return f;
-  }
-};
-
-class CapturingLogger final : public Logger {
- public:
-  void Log(LogLevel level, std::string_view message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (level >= LogLevel::kWarning) {
-      warnings_.emplace_back(message);
-    }
-  }
-  bool Enabled(LogLevel level) const override { return level >= LogLevel::kWarning; }
-  std::vector<std::string> warnings() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return warnings_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> warnings_;
-};
+protocol::HostFacts PulledHostFacts() {
+  protocol::HostFacts f;
+  f.hostname = "pulled-host";
+  f.agent_version = "0.1.0";
+  return f;
+}
 
 // The verifier's side: random nonces per host, and a check of every
 // evidence document received.
@@ -218,21 +193,16 @@ class PollerIntegrationTest : public ::testing::Test {
   }
 
   std::string Metric(const std::string& result) {
-    const std::string text = metrics_.RenderPrometheus(nullptr);
-    const std::string key = "vouch_polls_total{result=\"" + result + "\"} ";
-    const size_t at = text.find(key);
-    if (at == std::string::npos) {
-      return "absent";
-    }
-    return text.substr(at + key.size(), text.find('\n', at) - at - key.size());
+    return ::vouch::testing::PrometheusSample(metrics_.RenderPrometheus(nullptr),
+                                              "vouch_polls_total{result=\"" + result + "\"}");
   }
 
   SystemClock clock_;
   std::unique_ptr<SwtpmInstance> tpm_;
   std::unique_ptr<tpm_device::TpmDevice> device_;
   fs::path state_path_;
-  NoLogs logs_;
-  FixedFacts facts_;
+  ::vouch::testing::MemoryLogSource logs_;  // no logs
+  ::vouch::testing::FixedHostFacts facts_{PulledHostFacts()};
   NullLogger agent_logger_;
   std::unique_ptr<agent::TpmEvidenceService> service_;
   std::vector<std::unique_ptr<agent::AgentApi>> apis_;
@@ -242,7 +212,7 @@ class PollerIntegrationTest : public ::testing::Test {
   testing::PollerFakeStore store_;
   CheckingHooks hooks_;
   crypto::OpenSslRandom random_;
-  CapturingLogger logger_;
+  ::vouch::testing::RecordingLogger logger_{LogLevel::kWarning};
   Metrics metrics_;
 };
 
@@ -286,7 +256,7 @@ TEST_F(PollerIntegrationTest, PollAllOnceDeliversEvidenceWithTheIssuedNonce) {
 
   EXPECT_EQ(Metric("ok"), "2");
   EXPECT_EQ(Metric("failed"), "1");
-  const std::vector<std::string> warnings = logger_.warnings();
+  const std::vector<std::string> warnings = logger_.Warnings();
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_THAT(warnings[0], HasSubstr("host unreachable (" + gone + "/v1/evidence)"));
   EXPECT_THAT(warnings[0], HasSubstr("unavailable"));
@@ -315,7 +285,7 @@ TEST_F(PollerIntegrationTest, ScheduledPollsRepeatWithFreshNonces) {
     nonces.insert(r.issued);
   }
   EXPECT_EQ(nonces.size(), received.size());
-  EXPECT_TRUE(logger_.warnings().empty());
+  EXPECT_TRUE(logger_.Warnings().empty());
 }
 
 TEST_F(PollerIntegrationTest, RateLimitedAgentIsAFailedPoll) {
@@ -328,7 +298,7 @@ TEST_F(PollerIntegrationTest, RateLimitedAgentIsAFailedPoll) {
   EXPECT_EQ(second, 0u);
   EXPECT_EQ(Metric("ok"), "1");
   EXPECT_EQ(Metric("failed"), "1");
-  const std::vector<std::string> warnings = logger_.warnings();
+  const std::vector<std::string> warnings = logger_.Warnings();
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_THAT(warnings[0], HasSubstr("HTTP 429"));
   EXPECT_THAT(warnings[0], HasSubstr("rate_limited"));

@@ -6,9 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,6 +17,7 @@
 #include "core/tpm/attest.h"
 #include "core/tpm/public.h"
 #include "core/tpm/quote.h"
+#include "tests/testing/agent_fakes.h"
 #include "tests/testing/fake_tpm_device.h"
 #include "tests/testing/status_matchers.h"
 
@@ -32,56 +31,17 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Method = FakeTpmDevice::Method;
 
-// Logs held in memory; records whether the writers' lock is held.
-class MemoryLogSource final : public agent::EventLogSource {
- public:
-  void Set(agent::LogKind kind, std::optional<Bytes> log) { logs_[kind] = std::move(log); }
-  void FailNextRead(Status status) { read_failure_ = std::move(status); }
-  bool locked() const { return *locked_; }
-  int reads_unlocked() const { return reads_unlocked_; }
-
-  Result<std::unique_ptr<Guard>> LockWriters() override {
-    *locked_ = true;
-    return std::unique_ptr<Guard>(std::make_unique<FlagGuard>(locked_));
-  }
-  Result<std::optional<Bytes>> Read(agent::LogKind kind) override {
-    if (!*locked_) ++reads_unlocked_;
-    if (!read_failure_.ok()) return std::exchange(read_failure_, Status());
-    auto it = logs_.find(kind);
-    return it == logs_.end() ? std::optional<Bytes>() : it->second;
-  }
-
- private:
-  class FlagGuard final : public Guard {
-   public:
-    explicit FlagGuard(std::shared_ptr<bool> flag) : flag_(std::move(flag)) {}
-    ~FlagGuard() override { *flag_ = false; }
-
-   private:
-    std::shared_ptr<bool> flag_;
-  };
-  std::map<agent::LogKind, std::optional<Bytes>> logs_;
-  std::shared_ptr<bool> locked_ = std::make_shared<bool>(false);
-  Status read_failure_;
-  int reads_unlocked_ = 0;
-};
-
-class FixedHostFacts final : public agent::HostFactsSource {
- public:
-  FixedHostFacts() {
-    facts_.hostname = "host-a";
-    facts_.machine_id = "0123456789abcdef0123456789abcdef";
-    facts_.agent_version = "0.1.0";
-    facts_.hypervisor = protocol::HypervisorKind::kKvm;
-    facts_.hypervisor_version = "6.1.0";
-    facts_.measured_launch = protocol::MeasuredLaunch::kEmulated;
-    facts_.labels = {{"rack", "r1"}};
-  }
-  protocol::HostFacts Facts() override { return facts_; }
-
- private:
-  protocol::HostFacts facts_;
-};
+protocol::HostFacts HostAFacts() {
+  protocol::HostFacts facts;
+  facts.hostname = "host-a";
+  facts.machine_id = "0123456789abcdef0123456789abcdef";
+  facts.agent_version = "0.1.0";
+  facts.hypervisor = protocol::HypervisorKind::kKvm;
+  facts.hypervisor_version = "6.1.0";
+  facts.measured_launch = protocol::MeasuredLaunch::kEmulated;
+  facts.labels = {{"rack", "r1"}};
+  return facts;
+}
 
 std::vector<uint32_t> Range(uint32_t n) {
   std::vector<uint32_t> out;
@@ -131,7 +91,7 @@ class EvidenceCollectorTest : public ::testing::Test {
   FakeTpmDevice tpm_;
   tpm_device::TpmObject ak_;
   MemoryLogSource logs_;
-  FixedHostFacts facts_;
+  FixedHostFacts facts_{HostAFacts()};
   EvidenceCollector collector_{tpm_, ak_, logs_, facts_};
 };
 

@@ -18,6 +18,7 @@
 
 #include "agent/evidence_collector.h"
 #include "core/protocol/evidence.h"
+#include "tests/testing/agent_fakes.h"
 #include "tests/testing/fake_tpm_device.h"
 #include "tests/testing/status_matchers.h"
 
@@ -29,11 +30,6 @@ using agent::FileEventLogSource;
 using agent::LogKind;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-
-class NoHostFacts final : public agent::HostFactsSource {
- public:
-  protocol::HostFacts Facts() override { return {}; }
-};
 
 class FileEventLogSourceTest : public ::testing::Test {
  protected:
@@ -198,7 +194,7 @@ TEST_F(FileEventLogSourceTest, CollectIncludesFilesAndRefusesOversizedOnes) {
   Write("vm", "vm-bytes");
   FakeTpmDevice tpm;
   ASSERT_OK_AND_ASSIGN(tpm_device::TpmObject ak, tpm.CreateLoadedAk());
-  NoHostFacts facts;
+  FixedHostFacts facts;  // empty facts
   FileEventLogSource source(Path("srtm"), Path("drtm"), Path("vm"));
   agent::EvidenceCollector collector(tpm, ak, source, facts);
   ASSERT_OK_AND_ASSIGN(protocol::Evidence ev, collector.Collect(Bytes(16, 1), {}));

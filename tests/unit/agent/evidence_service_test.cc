@@ -11,7 +11,9 @@
 #include "agent/service.h"
 #include "core/tpm/public.h"
 #include "core/tpm/quote.h"
+#include "tests/testing/agent_fakes.h"
 #include "tests/testing/fake_tpm_device.h"
+#include "tests/testing/recording_logger.h"
 #include "tests/testing/status_matchers.h"
 
 namespace vouch::agent {
@@ -20,30 +22,12 @@ namespace {
 namespace fs = std::filesystem;
 using testing::FakeTpmDevice;
 
-class NoLogs final : public EventLogSource {
- public:
-  Result<std::unique_ptr<Guard>> LockWriters() override { return std::make_unique<Guard>(); }
-  Result<std::optional<Bytes>> Read(LogKind) override { return std::optional<Bytes>(); }
-};
-
-class FixedFacts final : public HostFactsSource {
- public:
-  protocol::HostFacts Facts() override {
-    protocol::HostFacts f;
-    f.hostname = "host-a";
-    f.agent_version = "0.1.0";
-    return f;
-  }
-};
-
-class CountingLogger final : public Logger {
- public:
-  void Log(LogLevel level, std::string_view message) override {
-    if (level >= LogLevel::kWarning) warnings.emplace_back(message);
-  }
-  bool Enabled(LogLevel) const override { return true; }
-  std::vector<std::string> warnings;
-};
+protocol::HostFacts HostAFacts() {
+  protocol::HostFacts f;
+  f.hostname = "host-a";
+  f.agent_version = "0.1.0";
+  return f;
+}
 
 class SystemClockForTest final : public Clock {
  public:
@@ -78,9 +62,9 @@ class EvidenceServiceTest : public ::testing::Test {
 
   fs::path dir_;
   FakeTpmDevice tpm_;
-  NoLogs logs_;
-  FixedFacts facts_;
-  CountingLogger logger_;
+  testing::MemoryLogSource logs_;  // no logs
+  testing::FixedHostFacts facts_{HostAFacts()};
+  testing::RecordingLogger logger_;
   std::unique_ptr<TpmEvidenceService> service_;
 };
 
@@ -90,7 +74,7 @@ TEST_F(EvidenceServiceTest, CollectsAndReadsPcrs) {
   ExpectVerifies(e, nonce);
   ASSERT_OK_AND_ASSIGN(tpm::PcrValues pcrs, service_->ReadAllPcrs());
   EXPECT_EQ(pcrs, e.pcrs);
-  EXPECT_TRUE(logger_.warnings.empty());
+  EXPECT_TRUE(logger_.Warnings().empty());
 }
 
 TEST_F(EvidenceServiceTest, ReloadsTheAkAfterATpmReset) {
@@ -103,8 +87,9 @@ TEST_F(EvidenceServiceTest, ReloadsTheAkAfterATpmReset) {
   EXPECT_EQ(after.ak_public, before.ak_public);
   ASSERT_TRUE(after.reset_count.has_value() && before.reset_count.has_value());
   EXPECT_EQ(*after.reset_count, *before.reset_count + 1);
-  ASSERT_EQ(logger_.warnings.size(), 1u);
-  EXPECT_THAT(logger_.warnings[0], ::testing::HasSubstr("reloading the AK"));
+  const std::vector<std::string> warnings = logger_.Warnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_THAT(warnings[0], ::testing::HasSubstr("reloading the AK"));
 }
 
 TEST_F(EvidenceServiceTest, BadRequestsDoNotReloadTheAk) {

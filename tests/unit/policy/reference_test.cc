@@ -4,9 +4,7 @@
 #include "policy/model/reference.h"
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -78,18 +76,6 @@ bool SameValue(const ReferenceValue& a, const ReferenceValue& b) {
          a.valid_until == b.valid_until && a.id == b.id;
 }
 
-Json LoadSchema(const std::string& name) {
-  std::ifstream in(std::string(VOUCH_SCHEMAS_DIR) + "/" + name + ".schema.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  Json schema = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  EXPECT_TRUE(schema.is_object()) << name << " does not parse";
-  if (!schema.is_object()) return Json::object();
-  EXPECT_EQ(schema.value("$id", ""), "https://vouch.dev/schemas/v1/" + name + ".json");
-  EXPECT_EQ(schema.value("$schema", ""), "https://json-schema.org/draft/2020-12/schema");
-  return schema;
-}
-
 // The checker does not know minProperties (schema_check.h); the decoder
 // tests cover "at least one digest".
 void DropUnsupported(Json& schema) {
@@ -104,7 +90,7 @@ void DropUnsupported(Json& schema) {
 std::vector<std::string> Check(const std::string& schema_name, const std::string& document) {
   Json doc = Json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return {"document does not parse"};
-  Json schema = LoadSchema(schema_name);
+  Json schema = testing::LoadSchema(schema_name);
   DropUnsupported(schema);
   return vouch::testing::CheckAgainstSchema(schema, doc);
 }

@@ -1,7 +1,15 @@
 #include "tests/unit/policy/schema_check.h"
 
+#include <gtest/gtest.h>
+
+#include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
+
+#ifndef VOUCH_SCHEMAS_DIR
+#error "a test target compiling schema_check.cc must define VOUCH_SCHEMAS_DIR"
+#endif
 
 namespace vouch::testing {
 namespace {
@@ -176,6 +184,19 @@ std::vector<std::string> CheckAgainstSchema(const nlohmann::json& schema,
   Checker checker(schema);
   checker.Check(schema, doc, "");
   return std::move(checker.errors);
+}
+
+nlohmann::json LoadSchema(const std::string& name) {
+  std::ifstream in(std::string(VOUCH_SCHEMAS_DIR) + "/" + name + ".schema.json");
+  EXPECT_TRUE(in.is_open()) << name << ".schema.json cannot be opened";
+  std::stringstream text;
+  text << in.rdbuf();
+  Json schema = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  EXPECT_TRUE(schema.is_object()) << name << " does not parse";
+  if (!schema.is_object()) return Json::object();
+  EXPECT_EQ(schema.value("$id", ""), "https://vouch.dev/schemas/v1/" + name + ".json");
+  EXPECT_EQ(schema.value("$schema", ""), "https://json-schema.org/draft/2020-12/schema");
+  return schema;
 }
 
 }  // namespace vouch::testing

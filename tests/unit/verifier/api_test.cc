@@ -27,7 +27,6 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -41,8 +40,10 @@
 #include "core/protocol/enrollment.h"
 #include "core/protocol/evidence.h"
 #include "core/tpm/public.h"
+#include "tests/testing/agent_fakes.h"
 #include "tests/testing/fake_tpm_device.h"
 #include "tests/testing/fixtures.h"
+#include "tests/testing/recording_logger.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/policy/schema_check.h"
 #include "verifier/config/auth.h"
@@ -82,61 +83,10 @@ class MutableClock final : public Clock {
   std::chrono::system_clock::time_point now_;
 };
 
-class CapturingLogger final : public Logger {
- public:
-  void Log(LogLevel level, std::string_view message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    lines_.push_back(std::string(LogLevelName(level)) + " " + std::string(message));
-  }
-  bool Enabled(LogLevel) const override { return true; }
-  std::vector<std::string> Lines() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return lines_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> lines_;
-};
-
-class MemoryLogSource final : public agent::EventLogSource {
- public:
-  void Set(agent::LogKind kind, std::optional<Bytes> log) { logs_[kind] = std::move(log); }
-  Result<std::unique_ptr<Guard>> LockWriters() override {
-    return std::unique_ptr<Guard>(std::make_unique<Guard>());
-  }
-  Result<std::optional<Bytes>> Read(agent::LogKind kind) override {
-    auto it = logs_.find(kind);
-    return it == logs_.end() ? std::optional<Bytes>() : it->second;
-  }
-
- private:
-  std::map<agent::LogKind, std::optional<Bytes>> logs_;
-};
-
-class FixedHostFacts final : public agent::HostFactsSource {
- public:
-  protocol::HostFacts facts;
-  protocol::HostFacts Facts() override { return facts; }
-};
-
-// schemas/<name>.schema.json.
-Json LoadSchema(const std::string& name) {
-  std::ifstream in(std::string(VOUCH_SCHEMAS_DIR) + "/" + name + ".schema.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  Json schema = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  EXPECT_TRUE(schema.is_object()) << name << " does not parse";
-  if (!schema.is_object()) return Json::object();
-  EXPECT_EQ(schema.value("$id", ""), "https://vouch.dev/schemas/v1/" + name + ".json");
-  EXPECT_EQ(schema.value("$schema", ""), "https://json-schema.org/draft/2020-12/schema");
-  return schema;
-}
-
 const Json& Schema(const std::string& name) {
   static std::map<std::string, Json>* cache = new std::map<std::string, Json>();
   auto it = cache->find(name);
-  if (it == cache->end()) it = cache->emplace(name, LoadSchema(name)).first;
+  if (it == cache->end()) it = cache->emplace(name, testing::LoadSchema(name)).first;
   return it->second;
 }
 
@@ -368,15 +318,15 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<Store> store_;
   crypto::OpenSslRandom random_;
   MutableClock clock_;
-  CapturingLogger logger_;
+  testing::RecordingLogger logger_;
   std::unique_ptr<TokenAuthenticator> tokens_;
   Metrics metrics_;
   ApiOptions options_;
   std::unique_ptr<VerifierApi> api_;
   FakeTpmDevice tpm_;
   tpm_device::TpmObject ak_;
-  MemoryLogSource logs_;
-  FixedHostFacts facts_;
+  testing::MemoryLogSource logs_;
+  testing::FixedHostFacts facts_;
   const Bytes ek_ = Bytes{'e', 'k', '-', 'a', 'l', 'p', 'h', 'a'};
   std::vector<Reply> replies_;
   std::set<size_t> validated_;

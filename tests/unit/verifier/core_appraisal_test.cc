@@ -20,6 +20,7 @@
 #include "core/crypto/digest.h"
 #include "core/eventlog/event_log.h"
 #include "core/eventlog/replay.h"
+#include "tests/testing/agent_fakes.h"
 #include "tests/testing/fake_tpm_device.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/status_matchers.h"
@@ -41,27 +42,6 @@ using ::testing::Not;
 // TXT/tboot boot (PCR 17/18).
 constexpr char kSrtmFixture[] = "tpm2tss__binary_measurements_pc_client.bin";
 constexpr char kDrtmFixture[] = "isecl__txt_heap_info.eventlog.bin";
-
-class MemoryLogSource final : public agent::EventLogSource {
- public:
-  void Set(agent::LogKind kind, std::optional<Bytes> log) { logs_[kind] = std::move(log); }
-  Result<std::unique_ptr<Guard>> LockWriters() override {
-    return std::unique_ptr<Guard>(std::make_unique<Guard>());
-  }
-  Result<std::optional<Bytes>> Read(agent::LogKind kind) override {
-    auto it = logs_.find(kind);
-    return it == logs_.end() ? std::optional<Bytes>() : it->second;
-  }
-
- private:
-  std::map<agent::LogKind, std::optional<Bytes>> logs_;
-};
-
-class FixedHostFacts final : public agent::HostFactsSource {
- public:
-  protocol::HostFacts facts;
-  protocol::HostFacts Facts() override { return facts; }
-};
 
 std::vector<std::string> Ids(const AppraisalResult& r) {
   std::vector<std::string> ids;
@@ -178,8 +158,8 @@ class AppraisalTest : public ::testing::Test {
   Bytes drtm_;
   FakeTpmDevice tpm_;
   tpm_device::TpmObject ak_;
-  MemoryLogSource logs_;
-  FixedHostFacts facts_;
+  testing::MemoryLogSource logs_;
+  testing::FixedHostFacts facts_;
   EnrolledHost host_;
   std::optional<IssuedNonce> issued_;
   HostPolicy policy_;

@@ -25,6 +25,8 @@
 
 #include "core/base/bytes.h"
 #include "core/protocol/enrollment.h"
+#include "tests/testing/prometheus.h"
+#include "tests/testing/recording_logger.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/verifier/poller_fake_store.h"
 
@@ -156,25 +158,6 @@ class ScriptedRandom final : public crypto::RandomSource {
 // The 64-bit value whose jitter fraction is `fraction` (in [0, 1)).
 uint64_t FractionBits(double fraction) { return static_cast<uint64_t>(fraction * 0x1.0p53) << 11; }
 
-class CapturingLogger final : public Logger {
- public:
-  void Log(LogLevel level, std::string_view message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (level >= LogLevel::kWarning) {
-      warnings_.emplace_back(message);
-    }
-  }
-  bool Enabled(LogLevel) const override { return true; }
-  std::vector<std::string> warnings() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return warnings_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> warnings_;
-};
-
 // Waits (bounded) for `done` to hold; true when it did.
 bool WaitFor(const std::function<bool()>& done, milliseconds limit = milliseconds(5000)) {
   const Steady::time_point end = Steady::now() + limit;
@@ -194,13 +177,8 @@ class PollerTest : public ::testing::Test {
                           logger_, &metrics_);
   }
   std::string Metric(const std::string& result) {
-    const std::string text = metrics_.RenderPrometheus(nullptr);
-    const std::string key = "vouch_polls_total{result=\"" + result + "\"} ";
-    const size_t at = text.find(key);
-    if (at == std::string::npos) {
-      return "absent";
-    }
-    return text.substr(at + key.size(), text.find('\n', at) - at - key.size());
+    return ::vouch::testing::PrometheusSample(metrics_.RenderPrometheus(nullptr),
+                                              "vouch_polls_total{result=\"" + result + "\"}");
   }
 
   testing::PollerFakeStore store_;
@@ -208,7 +186,7 @@ class PollerTest : public ::testing::Test {
   FakeHooks hooks_;
   SystemClock clock_;
   ScriptedRandom random_;
-  CapturingLogger logger_;
+  ::vouch::testing::RecordingLogger logger_;
   Metrics metrics_;
 };
 
@@ -444,7 +422,7 @@ TEST_F(PollerTest, FailuresAreLoggedAndCountedWithoutReports) {
   ASSERT_EQ(submitted.size(), 1u);
   EXPECT_EQ(submitted[0].first, "fine");
 
-  const std::vector<std::string> warnings = logger_.warnings();
+  const std::vector<std::string> warnings = logger_.Warnings();
   ASSERT_EQ(warnings.size(), 4u);
   auto find = [&](const std::string& host) {
     for (const std::string& w : warnings) {

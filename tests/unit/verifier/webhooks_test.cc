@@ -5,13 +5,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/testing/recording_logger.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/policy/schema_check.h"
 
@@ -35,23 +34,6 @@ class FixedClock final : public Clock {
   std::chrono::system_clock::time_point Now() const override {
     return std::chrono::system_clock::time_point(std::chrono::seconds(kNow));
   }
-};
-
-class CapturingLogger final : public Logger {
- public:
-  void Log(LogLevel level, std::string_view message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    lines_.push_back(std::string(LogLevelName(level)) + " " + std::string(message));
-  }
-  bool Enabled(LogLevel) const override { return true; }
-  std::vector<std::string> Lines() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return lines_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> lines_;
 };
 
 struct Sent {
@@ -161,14 +143,10 @@ std::string ExpectedSignature(std::string_view secret, int64_t timestamp, std::s
 }
 
 std::vector<std::string> CheckSchema(const std::string& document) {
-  std::ifstream in(std::string(VOUCH_SCHEMAS_DIR) + "/webhook-event.schema.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  Json schema = Json::parse(text.str(), nullptr, false);
-  if (!schema.is_object()) {
+  const Json schema = vouch::testing::LoadSchema("webhook-event");
+  if (schema.empty()) {
     return {"schema does not parse"};
   }
-  EXPECT_EQ(schema.value("$id", ""), "https://vouch.dev/schemas/v1/webhook-event.json");
   Json doc = Json::parse(document, nullptr, false);
   if (doc.is_discarded()) {
     return {"document does not parse"};
@@ -187,7 +165,7 @@ struct Harness {
   explicit Harness(FakeHttpClient::Responder respond) : client(std::move(respond)) {}
   FakeHttpClient client;
   FixedClock clock;
-  CapturingLogger logger;
+  testing::RecordingLogger logger;
   Metrics metrics;
 };
 

@@ -27,6 +27,7 @@
 #include "core/base/logger.h"
 #include "core/http/cpprest_http.h"
 #include "tests/testing/process.h"
+#include "tests/testing/recording_logger.h"
 #include "tests/testing/status_matchers.h"
 
 namespace vouch::http {
@@ -49,23 +50,6 @@ constexpr bool kUnderAsan = true;  // ASan's quarantine inflates RSS
 #else
 constexpr bool kUnderAsan = false;
 #endif
-
-class RecordingLogger final : public Logger {
- public:
-  void Log(LogLevel, std::string_view message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    lines_.emplace_back(message);
-  }
-  bool Enabled(LogLevel) const override { return true; }
-  std::vector<std::string> lines() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return lines_;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::string> lines_;
-};
 
 // A blocking TCP connection for requests cpprestsdk's client cannot make
 // (chunked bodies, stalled bodies).
@@ -311,7 +295,7 @@ class CpprestHttpTest : public ::testing::Test {
   }
 
   static inline std::filesystem::path* dir_ = nullptr;
-  RecordingLogger logger_;
+  testing::RecordingLogger logger_;
 };
 
 TEST_F(CpprestHttpTest, PlainRoundTripCarriesRequestAndResponse) {
@@ -508,7 +492,7 @@ TEST_F(CpprestHttpTest, BodyOverLimitWithContentLengthGets413AndServerKeepsServi
   EXPECT_EQ(response.status, 413);
   EXPECT_EQ(nlohmann::json::parse(response.body)["error"]["code"], "payload_too_large");
   EXPECT_EQ(calls.load(), 0);
-  EXPECT_THAT(logger_.lines(), ::testing::Contains(HasSubstr("413 POST /up")));
+  EXPECT_THAT(logger_.Messages(), ::testing::Contains(HasSubstr("413 POST /up")));
 
   // Exactly at the limit is accepted.
   Request at_limit;
@@ -644,7 +628,7 @@ TEST_F(CpprestHttpTest, ThrowingHandlerGives500AndServerKeepsServing) {
   nlohmann::json doc = nlohmann::json::parse(response.body, nullptr, false);
   EXPECT_EQ(doc["error"]["code"], "internal");
   EXPECT_THAT(response.body, ::testing::Not(HasSubstr("boom")));  // details only in the log
-  EXPECT_THAT(logger_.lines(), ::testing::Contains(HasSubstr("boom")));
+  EXPECT_THAT(logger_.Messages(), ::testing::Contains(HasSubstr("boom")));
   ASSERT_OK_AND_ASSIGN(response, client->Send(Url(server->BoundPort(), "/fine"), Get()));
   EXPECT_EQ(response.status, 200);
 }

@@ -2,9 +2,7 @@
 // the schemas published for other implementations describe what Vouch sends.
 // The documents were also validated once with a full draft 2020-12 validator
 // (python3 jsonschema; see schemas/README.md).
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,22 +19,10 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using Json = nlohmann::json;
 
-Json LoadSchema(const std::string& name) {
-  std::ifstream in(std::string(VOUCH_SCHEMAS_DIR) + "/" + name + ".schema.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  Json schema = Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  EXPECT_TRUE(schema.is_object()) << name << " does not parse";
-  if (!schema.is_object()) return Json::object();
-  EXPECT_EQ(schema.value("$id", ""), "https://vouch.dev/schemas/v1/" + name + ".json");
-  EXPECT_EQ(schema.value("$schema", ""), "https://json-schema.org/draft/2020-12/schema");
-  return schema;
-}
-
 std::vector<std::string> Check(const std::string& schema_name, const std::string& document) {
   Json doc = Json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return {"document does not parse"};
-  return vouch::testing::CheckAgainstSchema(LoadSchema(schema_name), doc);
+  return vouch::testing::CheckAgainstSchema(vouch::testing::LoadSchema(schema_name), doc);
 }
 
 template <typename T>
