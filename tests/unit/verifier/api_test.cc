@@ -737,6 +737,53 @@ TEST_F(ApiTest, SummaryAndMetrics) {
   EXPECT_THAT(metrics.body, HasSubstr("vouch_hosts{verdict=\"unknown\"} 2"));
 }
 
+TEST_F(ApiTest, AnotherEkClaimingAnEnrolledMachineIdIsFlaggedAsAWarning) {
+  protocol::HostFacts facts = facts_.facts;
+  facts.machine_id = std::string(32, 'c');
+  ASSERT_NO_FATAL_FAILURE(SeedHost("h-mid", ek_, ak_, facts));
+
+  // Another TPM (other EK and AK) enrolls claiming the same machine id.
+  tpm_device::TpmObject new_ak = ak2();
+  ASSERT_OK_AND_ASSIGN(tpm::TpmPublic new_pub, tpm::TpmPublic::DecodeTpm2b(new_ak.public_area()));
+  const Bytes secret(32, 0x24);
+  ASSERT_OK_AND_ASSIGN(Bytes proof,
+                       protocol::ComputeActivationProof(secret, "e-other-ek", new_pub.name()));
+  secrets_ = {HexEncode(secret), Base64Encode(secret), HexEncode(proof), Base64Encode(proof)};
+  EnrollmentRecord e;
+  e.id = "e-other-ek";
+  e.ek_public = Bytes{'o', 't', 'h', 'e', 'r', '-', 'e', 'k'};
+  e.ak_public = new_ak.public_area();
+  e.ak_name = new_pub.name();
+  e.secret_digest = proof;
+  ASSERT_OK_AND_ASSIGN(e.host_facts_json, protocol::EncodeHostFactsJson(facts));
+  e.created_at = clock_.Now();
+  e.expires_at = clock_.Now() + std::chrono::seconds(300);
+  ASSERT_OK(store_->CreateEnrollment(e));
+  ASSERT_OK_AND_ASSIGN(std::string body, protocol::EncodeActivationRequest({proof}));
+  Reply changed = Send("POST", "/v1/enrollments/e-other-ek/activate", body);
+  EXPECT_EQ(changed.status, 409) << changed.body;
+  EXPECT_THAT(changed.body, HasSubstr("another EK"));
+
+  Reply flagged = Reader("GET", "/v1/hosts/h-mid");
+  Valid(flagged, "host");
+  ASSERT_TRUE(flagged.json["identity_change"].is_object());
+  EXPECT_EQ(flagged.json["identity_change"]["reason"], "ek_changed");
+  // No twin host was created.
+  Reply hosts = Reader("GET", "/v1/hosts");
+  Valid(hosts, "host-list");
+  EXPECT_EQ(hosts.json["hosts"].size(), 1u);
+
+  // The machine id is only a claim: the enrolled host's own evidence keeps
+  // its verdict, with a warning an operator sees.
+  Reply report = Attest("h-mid", ak_);
+  EXPECT_EQ(report.json["verdict"], "unknown") << report.body;
+  bool warned = false;
+  for (const auto& f : report.json["findings"]) {
+    if (f["id"] == "host.identity_changed") warned = f["severity"] == "warning";
+  }
+  EXPECT_TRUE(warned) << report.body;
+}
+
 TEST_F(ApiTest, IdentityChangeIsFlaggedUntilAnAdminApproves) {
   ASSERT_NO_FATAL_FAILURE(SeedAlpha());
   Attest("h-alpha", ak_);
