@@ -69,7 +69,7 @@ std::optional<std::string> ReadSmallFile(const std::string& path, size_t max_byt
   return data;
 }
 
-int Serve(vouch::verifier::VerifierConfig config, vouch::Logger& logger) {
+int Serve(const vouch::verifier::VerifierConfig& config, vouch::Logger& logger) {
   namespace v = vouch::verifier;
   // Signals are taken by this thread (blocked before any other starts).
   sigset_t set;
@@ -334,7 +334,7 @@ int Run(int argc, char** argv) {
     return kExitBadConfig;
   }
   vouch::StderrLogger logger(config.log_level);
-  return Serve(std::move(config), logger);
+  return Serve(config, logger);
 }
 
 }  // namespace

@@ -43,8 +43,9 @@ Result<FirmwareEmulation> EmulateFirmwareBoot(tpm_device::TpmDevice& tpm, ByteVi
   // PCRs 0-15 must be untouched, or the replay would start from a value the
   // log does not explain.
   std::vector<tpm::PcrSelection> selection;
-  std::vector<uint32_t> pcrs;
-  for (uint32_t i = 0; i <= kLastPcr; ++i) pcrs.push_back(i);
+  std::vector<uint32_t> pcrs(kLastPcr + 1);
+  for (uint32_t i = 0; i <= kLastPcr; ++i) pcrs[i] = i;
+  selection.reserve(banks.size());
   for (HashAlg bank : banks) selection.push_back(tpm::PcrSelection{bank, pcrs});
   VOUCH_ASSIGN_OR_RETURN(tpm::PcrValues current, tpm.ReadPcrs(selection));
   for (const auto& [bank, values] : current.banks()) {
