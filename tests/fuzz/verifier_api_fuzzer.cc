@@ -4,8 +4,8 @@
 // Properties checked beyond "no crash" (the target aborts otherwise): the
 // status is 100-599; a JSON answer parses; an error answer is the error
 // document {"error": {"code", "message"[, "field"]}} with a 4xx/5xx status;
-// 204 has no body; no answer contains a token the input did not contain
-// itself (in its path, query or body).
+// 204 has no body; no answer contains a token (inputs that carry one in
+// their path, query or body are skipped, see LLVMFuzzerTestOneInput).
 //
 // Input: byte 0 picks a route of kRoutes (or, past the table, the path comes
 // from the input), byte 1 the method, byte 2 flags (bit 0 reader token,
@@ -206,15 +206,12 @@ World& TheWorld() {
   return *world;
 }
 
-void CheckResponse(const vouch::http::Request& q, const vouch::http::Response& r) {
+void CheckResponse(const vouch::http::Response& r) {
   if (r.status < 100 || r.status > 599) Die("status out of range", r);
+  // Inputs never carry a token outside the Authorization header (see
+  // LLVMFuzzerTestOneInput), so any token in an answer is a leak.
   for (const char* token : {kReaderToken, kAdminToken}) {
-    // Echoing the input's own path or body (in an error message) is fine;
-    // a token from the Authorization header is not.
-    const bool in_input = q.path.find(token) != std::string::npos ||
-                          q.query.find(token) != std::string::npos ||
-                          q.body.find(token) != std::string::npos;
-    if (!in_input && r.body.find(token) != std::string::npos) Die("token in the answer", r);
+    if (r.body.find(token) != std::string::npos) Die("token in the answer", r);
   }
   auto type = r.headers.find("content-type");
   const bool json = type == r.headers.end() || type->second == "application/json";
@@ -282,7 +279,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((flags & 4) != 0) request.headers["authorization"] = "Bearer " + std::string(line);
   if ((flags & 8) != 0) request.headers["if-match"] = std::to_string(if_match % 8);
   request.body = std::string(body);
+  // The store keeps what inputs write (an agent URL, a reference set), so a
+  // token one input writes would come back in another input's answer and
+  // look like a leak. Inputs carrying a token in their path, query or body
+  // are not run: any token in an answer then comes from an Authorization
+  // header, which is the leak the check looks for.
+  for (const char* token : {kReaderToken, kAdminToken}) {
+    if (request.path.find(token) != std::string::npos ||
+        request.query.find(token) != std::string::npos ||
+        request.body.find(token) != std::string::npos) {
+      return 0;
+    }
+  }
   request.remote_address = "127.0.0.1";
-  CheckResponse(request, w.api->Handle(request));
+  CheckResponse(w.api->Handle(request));
   return 0;
 }
