@@ -106,11 +106,10 @@ http::Response VerifierApi::Handle(const http::Request& request) {
                                    " bytes exceeds this route's limit of " + std::to_string(limit) +
                                    " bytes");
   }
-  return Route(request);
+  return Route(p, request);
 }
 
-http::Response VerifierApi::Route(const http::Request& request) {
-  std::vector<std::string> p = api_internal::Split(request.path);
+http::Response VerifierApi::Route(const std::vector<std::string>& p, const http::Request& request) {
   const std::string& m = request.method;
   if (p.empty() || p[0] != "v1") {
     return http::ErrorResponse(404, "not_found", "no such endpoint: " + request.path);

@@ -103,7 +103,8 @@ class VerifierApi {
   Result<Submission> SubmitEvidence(const std::string& host_id, std::string_view evidence_json);
 
  private:
-  http::Response Route(const http::Request& request);
+  // `path` is request.path split into segments (Handle splits it once).
+  http::Response Route(const std::vector<std::string>& path, const http::Request& request);
   http::Response Enroll(const http::Request& request);
   http::Response Activate(const std::string& enrollment_id, const http::Request& request);
   http::Response Challenge(const std::string& host_id);
