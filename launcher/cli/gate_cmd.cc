@@ -1,0 +1,10 @@
+#include <vector>
+
+#include "launcher/cli/common.h"
+
+namespace vouch::launcher::cli {
+
+// Placeholder until this group lands (issue 5).
+std::vector<Command> RegisterGateCommands(CLI::App& /*app*/) { return {}; }
+
+}  // namespace vouch::launcher::cli
