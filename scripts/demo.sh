@@ -15,9 +15,13 @@
 #      its hypervisor measured-launched (emulated tboot/TXT sequence); the
 #      agent enrolls (EK certificate chain, MakeCredential/ActivateCredential)
 #      and pushes evidence; an admin imports the host's platform reference
-#      values and adds the hypervisor's, and the host becomes trusted; an
-#      unlogged PCR extend and a replayed submission turn it untrusted, each
-#      with the finding naming it.
+#      values and adds the hypervisor's, and the host becomes trusted;
+#   5. a measured VM start through the launch gate: vouch-launcher run
+#      measures a guest's disk and kernel into PCR 15 and the VM log and asks
+#      the verifier: denied while no reference value vouches for them, allowed
+#      once the admin adds them, denied again for a swapped disk image;
+#   6. tampering: an unlogged PCR extend makes the host untrusted (and every
+#      launch on it denied); a replayed submission is refused.
 # Later issues add sections (enrollment, attestation, placement) to SECTIONS.
 #
 # Usage: scripts/demo.sh [--no-build]   (--no-build: use the existing build)
@@ -35,7 +39,8 @@ vouch_agent=$build_dir/agent/vouch-agent
 vouch_verifier=$build_dir/verifier/vouch-verifier
 vouch_launcher=$build_dir/launcher/vouch-launcher
 
-SECTIONS=(section_eventlog_replay section_swtpm_quote section_agent section_verifier)
+SECTIONS=(section_eventlog_replay section_swtpm_quote section_agent section_verifier
+  section_vm_launch section_tamper)
 
 # --- output helpers ----------------------------------------------------------
 
@@ -53,6 +58,14 @@ work=""
 swtpm_pid=""
 agent_pid=""
 verifier_pid=""
+# Shared by sections 4-6: the verifier's URL and tokens, the enrolled host,
+# the agent command line and the last report.
+url=""
+admin_token=""
+reader_token=""
+host_id=""
+report=""
+agent=()
 
 cleanup() {
   if [[ -n "$verifier_pid" ]] && kill -0 "$verifier_pid" 2>/dev/null; then
@@ -284,7 +297,7 @@ CONF
     -keyout "$work/agent.key" -out "$work/agent.crt"
   "${agent[@]}" serve --port 0 2>"$work/agent.log" &
   agent_pid=$!
-  local url=""
+  url=""
   for _ in $(seq 200); do
     url=$(grep -o 'https://127.0.0.1:[0-9]*' "$work/agent.log" 2>/dev/null || true)
     [[ -n "$url" ]] && break
@@ -328,7 +341,7 @@ section_verifier() {
   [[ ${PIPESTATUS[0]} -eq 0 ]] || die "emulate-launch failed"
 
   step "API tokens: vouch-verifier token new (the configuration keeps only their SHA-256)"
-  local admin reader admin_token reader_token
+  local admin reader
   admin=$("$vouch_verifier" token new --name demo-admin --role admin 2>/dev/null) ||
     die "token new failed"
   reader=$("$vouch_verifier" token new --name dashboard --role reader 2>/dev/null) ||
@@ -350,7 +363,7 @@ CONF
   sed 's/sha256:\([0-9a-f]\{12\}\)[0-9a-f]*/sha256:\1.../' "$work/verifier.conf" | indent
   "$vouch_verifier" --config "$work/verifier.conf" 2>"$work/verifier.log" &
   verifier_pid=$!
-  local url=""
+  url=""
   for _ in $(seq 200); do
     url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/verifier.log" 2>/dev/null || true)
     [[ -n "$url" ]] && break
@@ -363,19 +376,19 @@ CONF
     "a measured launch is required, and this demo accepts the emulated one"
 
   # The agent of section 3, now with the emulated firmware's log.
-  local agent=("$vouch_agent" --tcti "$TPM2TOOLS_TCTI" --state-dir "$work/agent-state")
-  printf 'srtm_log = %s\ndrtm_log = %s\nmeasured_launch = emulated\nhypervisor = xen\nlabel.region = demo-1\n' \
-    "$work/firmware.log" "$work/drtm.log" >"$work/agent-push.conf"
+  agent=("$vouch_agent" --tcti "$TPM2TOOLS_TCTI" --state-dir "$work/agent-state")
+  mkdir -p "$work/vouch-state"
+  printf 'srtm_log = %s\ndrtm_log = %s\nvm_log = %s\nmeasured_launch = emulated\nhypervisor = xen\nlabel.region = demo-1\n' \
+    "$work/firmware.log" "$work/drtm.log" "$work/vouch-state/vm.log" >"$work/agent-push.conf"
   agent+=(--config "$work/agent-push.conf")
   step "vouch-agent enroll --verifier $url"
-  local enrolled host_id
+  local enrolled
   enrolled=$("${agent[@]}" enroll --verifier "$url" 2>/dev/null) || die "enrollment failed"
   printf '%s\n' "$enrolled" | indent
   host_id=$(printf '%s\n' "$enrolled" | sed -n 's/.*"host_id": "\(h-[0-9a-f]*\)".*/\1/p')
   step "EK certificate chained to the trusted root; the TPM proved it holds EK and AK" \
     "(ActivateCredential); host $host_id enrolled"
 
-  local report
   push_once() {
     report=$("${agent[@]}" push --once 2>/dev/null) || die "push failed"
     printf '%s\n' "$report" | sed 's/,"/,\n"/g' |
@@ -429,12 +442,90 @@ CONF
   [[ "$report" == *'"verdict":"trusted"'* ]] || die "not trusted: $report"
   step "trusted: firmware, measured launch (emulated, allowed here) and hypervisor all known"
 
+}
+
+section_vm_launch() {
+  header "5. A measured VM start: the launch gate (vouch-launcher run)"
+  [[ -n "$verifier_pid" ]] || die "section 5 needs the verifier of section 4"
+  step "a guest: a 2 GiB disk image (sparse) and a kernel; the launcher asks the verifier" \
+    "with a reader token kept in a 0600 file"
+  truncate -s 2G "$work/web-1.img"
+  printf 'guest root filesystem, release 2026.11\n' | dd of="$work/web-1.img" conv=notrunc status=none
+  printf 'stand-in guest kernel for the demo\n' >"$work/web-1.vmlinuz"
+  (umask 077 && printf '%s\n' "$reader_token" >"$work/launcher.token")
+  cat >"$work/launcher.conf" <<CONF
+tcti = $TPM2TOOLS_TCTI
+state_dir = $work/vouch-state
+verifier_url = $url
+token_file = $work/launcher.token
+host_id = $host_id
+CONF
+  indent <"$work/launcher.conf"
+  local launcher=("$vouch_launcher" run --config "$work/launcher.conf" --vm web-1
+    --disk "$work/web-1.img" --kernel "$work/web-1.vmlinuz" --)
+  local start=(sh -c "echo 'qemu-system-x86_64 -name web-1 ... (started)' >$work/web-1.started")
+  step "vouch-launcher run --vm web-1 --disk web-1.img --kernel web-1.vmlinuz -- qemu..."
+  local rc=0
+  "${launcher[@]}" "${start[@]}" 2>&1 | sed 's/^info //' | indent || true
+  rc=${PIPESTATUS[0]}
+  [[ $rc -eq 1 && ! -e "$work/web-1.started" ]] || die "an unknown image was not refused (exit $rc)"
+  step "denied (exit 1): both components were measured into PCR 15 and the VM log, but no" \
+    "reference value vouches for them; the command never ran"
+
+  step "the admin adds the image and kernel the tenant ships (digests = sha1sum/sha256sum)"
+  local kind file entry digests added
+  for entry in "vm-image:web-1.img" "vm-kernel:web-1.vmlinuz"; do
+    kind=${entry%%:*}
+    file=${entry#*:}
+    digests="\"sha1\":\"$(sha1sum "$work/$file" | cut -d' ' -f1)\",\"sha256\":\"$(sha256sum "$work/$file" | cut -d' ' -f1)\""
+    added=$(curl -sS -X POST -H "Authorization: Bearer $admin_token" \
+      -H 'content-type: application/json' \
+      -d "{\"kind\":\"$kind\",\"name\":\"$file (web tier 2026.11)\",\"digests\":{$digests}}" \
+      "$url/v1/reference-sets/golden/entries") || die "adding $file failed"
+    [[ "$added" == *'"version":'* ]] || die "$file refused: $added"
+    printf '%s\n' "{\"kind\":\"$kind\",\"name\":\"$file\",\"digests\":{$digests}}" | indent
+  done
+  step "vouch-launcher run ... again"
+  "${launcher[@]}" "${start[@]}" 2>&1 | sed 's/^info //' | indent || true
+  rc=${PIPESTATUS[0]}
+  [[ $rc -eq 0 && -e "$work/web-1.started" ]] || die "the known image was not started (exit $rc)"
+  indent <"$work/web-1.started"
+  step "allowed: host trusted, every component known; the command was exec'd"
+
+  step "the VM log (vouch-launcher vm-log show): one record per component, replayed to PCR 15"
+  "$vouch_launcher" vm-log show --config "$work/launcher.conf" 2>&1 | indent
+  step "vouch-agent push --once (now with the VM log)"
+  push_once
+  [[ "$report" == *'"verdict":"trusted"'* && "$report" == *'"vms":"'* ]] || die "unexpected: $report"
+  step "the verifier replays the VM log to the quoted PCR 15 and knows which images started"
+
+  step "someone swaps web-1's disk image on this host and starts it again"
+  printf 'guest root filesystem, with a backdoor\n' | dd of="$work/web-1.img" conv=notrunc status=none
+  rm -f "$work/web-1.started"
+  "${launcher[@]}" "${start[@]}" 2>&1 | sed 's/^info //' | indent || true
+  rc=${PIPESTATUS[0]}
+  [[ $rc -eq 1 && ! -e "$work/web-1.started" ]] || die "a swapped image was started (exit $rc)"
+  step "denied: launch.component_unknown names the disk and its digest"
+}
+
+section_tamper() {
+  header "6. Tampering: an unlogged extend, a replayed submission"
+  [[ -n "$verifier_pid" ]] || die "section 6 needs the verifier of section 4"
   step "something extends PCR 4 without logging it (tpm2_pcrextend, as a hidden boot loader would)"
   tpm tpm2_pcrextend "4:sha1=$(printf 'a%.0s' {1..40}),sha256=$(printf 'b%.0s' {1..64})"
   push_once
   [[ "$report" == *'"verdict":"untrusted"'* && "$report" == *log.replay_mismatch* ]] ||
     die "an unlogged extend was not caught: $report"
   step "untrusted: log.replay_mismatch names PCR 4 with the quoted and the replayed value"
+  step "and now no VM may start here: vouch-launcher run --vm web-2 (a known image) ..."
+  printf 'guest root filesystem, release 2026.11\n' | dd of="$work/web-1.img" conv=notrunc status=none
+  local rc
+  "$vouch_launcher" run --config "$work/launcher.conf" --vm web-2 --disk "$work/web-1.img" \
+    --kernel "$work/web-1.vmlinuz" -- sh -c "touch $work/web-2.started" 2>&1 |
+    sed 's/^info //' | indent || true
+  rc=${PIPESTATUS[0]}
+  [[ $rc -eq 1 && ! -e "$work/web-2.started" ]] || die "a VM started on an untrusted host (exit $rc)"
+  step "denied: launch.host_untrusted"
 
   step "an attacker replays a captured submission:"
   local challenge nonce replay
