@@ -496,7 +496,7 @@ CONF
   "$vouch_launcher" vm-log show --config "$work/launcher.conf" 2>&1 | indent
   step "vouch-agent push --once (now with the VM log)"
   push_once
-  [[ "$report" == *'"verdict":"trusted"'* && "$report" == *'"vms":"'* ]] || die "unexpected: $report"
+  [[ "$report" == *'"verdict":"trusted"'* && "$report" == *'"vms":"trusted"'* ]] || die "unexpected: $report"
   step "the verifier replays the VM log to the quoted PCR 15 and knows which images started"
 
   step "someone swaps web-1's disk image on this host and starts it again"
