@@ -3,7 +3,7 @@
 # member, torn and malformed lines with exact offsets, replay against an
 # independent computation, and the documents checked against their schemas.
 vouch_add_test(NAME protocol_vm_log_test
-  SRCS ${CMAKE_CURRENT_LIST_DIR}/vm_log_test.cc
+  SRCS ${CMAKE_CURRENT_LIST_DIR}/vm_log_test.cc ${CMAKE_CURRENT_LIST_DIR}/decision_test.cc
        ${PROJECT_SOURCE_DIR}/tests/unit/policy/schema_check.cc
   DEPS vouch::protocol vouch::crypto nlohmann_json::nlohmann_json)
 target_compile_definitions(protocol_vm_log_test PRIVATE
