@@ -9,7 +9,7 @@ packages=(
   cmake ninja-build clang clang-format clang-tidy libclang-rt-14-dev g++ pkg-config
   libssl-dev libtss2-dev tpm2-tools swtpm swtpm-tools tboot
   nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcpprest-dev libsqlitecpp-dev curl openssl
+  libcpprest-dev libsqlitecpp-dev curl openssl libxml2-dev
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
