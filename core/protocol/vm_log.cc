@@ -59,19 +59,6 @@ Status CheckText(std::string_view text, std::string_view path, size_t min_chars,
   return Status::Ok();
 }
 
-// /proc/sys/kernel/random/boot_id: a lower-case UUID (8-4-4-4-12 hex
-// digits). Strict because rotation names the old log "vm.log.<boot_id>": a
-// boot id with "/" or ".." must never reach a file name.
-bool IsBootId(std::string_view text) {
-  if (text.size() != kVmBootIdLength) return false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash != (text[i] == '-')) return false;
-    if (!dash && !internal::IsLowerHex(text.substr(i, 1))) return false;
-  }
-  return true;
-}
-
 Status CheckDigests(const std::map<HashAlg, Bytes>& digests, std::string_view path) {
   if (digests.empty()) return FieldError(path, "no digest (at least one bank is required)");
   for (const auto& [bank, digest] : digests) {
@@ -96,7 +83,7 @@ Status CheckRecord(const VmLogRecord& r) {
     return FieldError(Join(kDoc, "seq"), "must be at most " + std::to_string(kMaxVmLogInteger));
   }
   VOUCH_RETURN_IF_ERROR(internal::CheckTimestamp(r.time, Join(kDoc, "time")));
-  if (!r.boot_id.empty() && !IsBootId(r.boot_id)) {
+  if (!r.boot_id.empty() && !IsVmBootId(r.boot_id)) {
     return FieldError(Join(kDoc, "boot_id"),
                       "expected \"\" or a lower-case UUID like "
                       "\"0b6a7e4c-3b1d-4f6e-9a55-1c2d3e4f5a6b\"");
@@ -165,6 +152,18 @@ Status CheckVmPath(std::string_view path, std::string_view field) {
   VOUCH_RETURN_IF_ERROR(CheckText(path, field, 1, kMaxVmPathBytes));
   if (path.front() != '/') return FieldError(field, "not an absolute path");
   return Status::Ok();
+}
+
+// Strict because rotation names the old log "vm.log.<boot_id>": a boot id
+// with "/" or ".." must never reach a file name.
+bool IsVmBootId(std::string_view text) {
+  if (text.size() != kVmBootIdLength) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (text[i] == '-')) return false;
+    if (!dash && !internal::IsLowerHex(text.substr(i, 1))) return false;
+  }
+  return true;
 }
 
 Status CheckVmId(std::string_view id, std::string_view field) {

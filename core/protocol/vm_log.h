@@ -69,6 +69,10 @@ Status CheckVmName(std::string_view name, std::string_view field);  // 1..kMaxVm
 // An absolute path ("/" first) of 1..kMaxVmPathBytes bytes. Not
 // canonicalised: it is the launcher's claim of what it opened.
 Status CheckVmPath(std::string_view path, std::string_view field);
+// Whether `text` is a boot id as records carry it: a lower-case UUID
+// (8-4-4-4-12 hex digits), the form of /proc/sys/kernel/random/boot_id.
+// Readers of the boot id should apply the same rule (or use "" for "unknown").
+bool IsVmBootId(std::string_view text);
 // At least one digest; banks sha1, sha256, sha384, sha512 only (no SM3:
 // Vouch cannot compute it), each DigestSize(bank) bytes.
 Status CheckVmDigests(const std::map<HashAlg, Bytes>& digests, std::string_view field);

@@ -7,4 +7,5 @@ vouch_add_test(NAME protocol_vm_log_test
        ${PROJECT_SOURCE_DIR}/tests/unit/policy/schema_check.cc
   DEPS vouch::protocol vouch::crypto nlohmann_json::nlohmann_json)
 target_compile_definitions(protocol_vm_log_test PRIVATE
-  VOUCH_SCHEMAS_DIR="${PROJECT_SOURCE_DIR}/schemas")
+  VOUCH_SCHEMAS_DIR="${PROJECT_SOURCE_DIR}/schemas"
+  VOUCH_PROTOCOL_SEEDS_DIR="${PROJECT_SOURCE_DIR}/tests/fuzz/seeds/protocol")

@@ -3,7 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -109,6 +111,15 @@ TEST(VmLogRecordTest, ComponentNamesRoundTrip) {
   EXPECT_EQ(ParseVmComponent("firmware"), VmComponent::kFirmware);
   EXPECT_EQ(ParseVmComponent("Disk"), std::nullopt);
   EXPECT_EQ(ParseVmComponent(""), std::nullopt);
+}
+
+TEST(VmLogRecordTest, BootIdRule) {
+  EXPECT_TRUE(IsVmBootId("0b6a7e4c-3b1d-4f6e-9a55-1c2d3e4f5a6b"));
+  EXPECT_FALSE(IsVmBootId(""));
+  EXPECT_FALSE(IsVmBootId("0B6A7E4C-3B1D-4F6E-9A55-1C2D3E4F5A6B"));
+  EXPECT_FALSE(IsVmBootId("0b6a7e4c-3b1d-4f6e-9a55-1c2d3e4f5a6b\n"));
+  EXPECT_FALSE(IsVmBootId("0b6a7e4c3b1d-4f6e-9a55-1c2d3e4f5a6b-"));
+  EXPECT_FALSE(IsVmBootId("../../../../../../../../../etc/passwd"));
 }
 
 TEST(VmLogRecordTest, VmPcrRule) {
@@ -360,6 +371,33 @@ TEST(ParseVmLogTest, RefusesLogsOverTheLimit) {
   // At the limit: parsed, every line an empty-line defect.
   ASSERT_OK_AND_ASSIGN(ParsedVmLog parsed, Parse(std::string_view(huge).substr(0, 1000)));
   EXPECT_EQ(parsed.defects.size(), 1000u);
+}
+
+TEST(ParseVmLogTest, FuzzSeedsParseAsIntended) {
+  // The seeds were written by python's json.dumps(separators=(",", ":"),
+  // ensure_ascii=False) with members in schema order: an independent
+  // writer producing exactly the launcher's bytes.
+  auto read = [](const std::string& name) {
+    std::ifstream in(std::string(VOUCH_PROTOCOL_SEEDS_DIR) + "/" + name, std::ios::binary);
+    EXPECT_TRUE(in.good()) << name;
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string valid = read("vm-log-valid.jsonl");
+  ASSERT_OK_AND_ASSIGN(ParsedVmLog parsed, Parse(valid));
+  EXPECT_EQ(parsed.records.size(), 5u);
+  EXPECT_THAT(parsed.defects, IsEmpty());
+  std::string again;
+  for (const VmLogRecord& r : parsed.records) again += Line(r);
+  EXPECT_EQ(again, valid);
+
+  ASSERT_OK_AND_ASSIGN(parsed, Parse(read("vm-log-torn.jsonl")));
+  EXPECT_EQ(parsed.records.size(), 2u);
+  ASSERT_EQ(parsed.defects.size(), 1u);
+  EXPECT_EQ(parsed.defects[0].kind, VmLogDefect::Kind::kTorn);
+
+  ASSERT_OK_AND_ASSIGN(parsed, Parse(read("vm-log-malformed.jsonl")));
+  EXPECT_EQ(parsed.records.size(), 2u);
+  EXPECT_EQ(parsed.defects.size(), 4u);  // empty, CRLF, version 2, cut short
 }
 
 // --- ReplayVmLog ---
