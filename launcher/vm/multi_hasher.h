@@ -4,7 +4,8 @@
 // per bank hashes each buffer, so a read overlaps the hashing of the previous
 // buffers and the banks run in parallel on as many cores as there are. The
 // digests are those of crypto::Digest over the whole file (what `sha256sum`
-// prints), not a tree or chunked hash.
+// prints), not a tree or chunked hash. Holes of sparse files (SEEK_DATA)
+// are hashed from a zero buffer instead of being read.
 //
 // What it does not do: decide what to measure (measure_vm.h), or follow a
 // disk image's backing chain (qcow2 backing files are separate components the
@@ -55,8 +56,11 @@ struct FileDigests {
 Result<FileDigests> HashFile(const std::string& path, const std::vector<HashAlg>& banks,
                              const HashFileOptions& options = {});
 
-// The same over an open file descriptor (read from its current offset to
-// EOF; the descriptor is not closed). `name` names it in errors.
+// The same over an open regular file or block device, from the
+// descriptor's current offset to EOF (with pread: the offset is not moved;
+// the descriptor is not closed). Holes of a sparse file are hashed as the
+// zeros they read as, without reading them. `name` names it in errors;
+// InvalidArgument when the descriptor is not seekable.
 Result<FileDigests> HashFd(int fd, const std::string& name, const std::vector<HashAlg>& banks,
                            const HashFileOptions& options = {});
 
