@@ -473,6 +473,7 @@ int RunStatus(const StatusCmdOptions& o, const CommonOptions& common, Logger& lo
   if (o.json_output) {
     out["measured_launch"] = check->launched;
     out["consistent"] = check->consistent;
+    out["emulated"] = check->emulated;
     out["txt"] = {{"present", txt.txt_present},
                   {"measured_launch", txt.measured_launch},
                   {"detail", txt.detail}};
