@@ -45,6 +45,8 @@ enum class ReferenceKind {
   kVmKernel,
   kVmFirmware,
   kVmConfig,
+  // Appended (not next to kVmKernel) so the enumerators keep their values.
+  kVmInitrd,
 };
 std::string_view ReferenceKindName(ReferenceKind k);  // "platform", "tboot-policy", ...
 std::optional<ReferenceKind> ParseReferenceKind(std::string_view name);

@@ -203,7 +203,7 @@ Result<ReferenceValue> ValueFromJson(const Json& value, std::string_view path) {
   if (!parsed_kind) {
     return pi::FieldError(Member(path, "kind"),
                           "expected one of platform, sinit, tboot, tboot-policy, hypervisor, "
-                          "kernel, initrd, vm-image, vm-kernel, vm-firmware, vm-config");
+                          "kernel, initrd, vm-image, vm-kernel, vm-initrd, vm-firmware, vm-config");
   }
   v.kind = *parsed_kind;
 

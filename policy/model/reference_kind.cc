@@ -7,7 +7,7 @@
 namespace vouch::policy {
 namespace {
 
-constexpr std::array<std::pair<ReferenceKind, std::string_view>, 11> kKindNames = {{
+constexpr std::array<std::pair<ReferenceKind, std::string_view>, 12> kKindNames = {{
     {ReferenceKind::kPlatform, "platform"},
     {ReferenceKind::kSinit, "sinit"},
     {ReferenceKind::kTboot, "tboot"},
@@ -19,6 +19,7 @@ constexpr std::array<std::pair<ReferenceKind, std::string_view>, 11> kKindNames 
     {ReferenceKind::kVmKernel, "vm-kernel"},
     {ReferenceKind::kVmFirmware, "vm-firmware"},
     {ReferenceKind::kVmConfig, "vm-config"},
+    {ReferenceKind::kVmInitrd, "vm-initrd"},
 }};
 
 }  // namespace

@@ -140,6 +140,14 @@ http::Response VerifierApi::Route(const std::vector<std::string>& p, const http:
     return MetricsText();
   }
 
+  // The launcher's gate asks with a reader token (a decision changes nothing).
+  if (p.size() == 3 && p[1] == "decisions" && p[2] == "launch") {
+    auto who = Authorize(request, Role::kReader);
+    if (auto* denied = std::get_if<http::Response>(&who)) return std::move(*denied);
+    if (m != "POST") return http::MethodNotAllowed("POST");
+    return LaunchDecisionRoute(request, std::get<Principal>(who));
+  }
+
   // Dashboard and operator routes: reader for GET, admin for changes.
   const bool is_read = m == "GET";
   auto authorized = Authorize(request, is_read ? Role::kReader : Role::kAdmin);

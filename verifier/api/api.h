@@ -20,6 +20,7 @@
 #include "core/http/http.h"
 #include "verifier/config/auth.h"
 #include "verifier/core/appraisal.h"
+#include "verifier/core/launch_decision.h"
 #include "verifier/metrics/metrics.h"
 #include "verifier/notify/webhooks.h"
 #include "verifier/registrar/registrar.h"
@@ -82,6 +83,8 @@ struct Submission {
 //   admin  DELETE /v1/reference-sets/{name}/entries/{id}  -> 200 set
 //   admin  POST /v1/reference-sets/{name}/import {"host_id": "..."} -> 201 set (from the
 //          host's latest verified evidence; ImportPlatformReferences)
+//   reader POST /v1/decisions/launch             LaunchDecisionRequest -> 200 LaunchDecision
+//          (allow or deny; an unknown host is a deny, not 404; api_decisions.cc)
 //   reader GET  /v1/metrics                      Prometheus text (or public, see options)
 //   any    GET  /v1/healthz
 // Errors: core/http's JSON error document with the Status mapping; 401
@@ -132,6 +135,11 @@ class VerifierApi {
                                       const Principal& who);
   http::Response ImportReferences(const std::string& name, const http::Request& request,
                                   const Principal& who);
+  // POST /v1/decisions/launch; `who` is authorized already (reader or admin).
+  http::Response LaunchDecisionRoute(const http::Request& request, const Principal& who);
+  // The host as DecideLaunch needs it: nullopt when not enrolled; store
+  // errors as they are.
+  Result<std::optional<LaunchHost>> LaunchHostState(const std::string& host_id);
   // Stores `doc` as the next version of its set (expected_version: the
   // version it replaces, 0 for a new set), filling entry ids, sources and
   // authors; returns the stored document as answered.

@@ -17,6 +17,7 @@
 #include "core/crypto/digest.h"
 #include "core/eventlog/event_log.h"
 #include "core/eventlog/replay.h"
+#include "core/protocol/vm_log.h"
 #include "core/tpm/attest.h"
 #include "core/tpm/pcr.h"
 #include "core/tpm/public.h"
@@ -346,6 +347,191 @@ void MatchDrtmReferences(const eventlog::VerifiedEvents& verified, const Referen
   }
 }
 
+// How many trailing VM log records a replay may leave out before a mismatch
+// is called one: the launcher appends, fsyncs and extends one record at a
+// time under its lock, so a crash leaves one record unextended; a few more
+// cover repeated crashes before the next roll-forward.
+constexpr size_t kMaxUnextendedVmRecords = 4;
+
+std::string VmRecordText(const protocol::VmLogRecord& r, size_t offset) {
+  return "record seq " + std::to_string(r.seq) + " at offset " + std::to_string(offset) + " (VM '" +
+         r.vm_name + "' id " + r.vm_id + ", " +
+         std::string(protocol::VmComponentName(r.component)) + " " + r.path + ")";
+}
+
+// The replay of `records` (all on `pcr`) compared with the quoted value of
+// `pcr` in each of `banks`. A bank where some record has no digest cannot be
+// compared and is left out.
+struct VmReplayComparison {
+  bool compared = false;            // at least one bank compared
+  bool equal = true;                // every compared bank equal
+  std::vector<Finding> mismatches;  // one per unequal bank (not yet added)
+};
+
+VmReplayComparison CompareVmReplay(const std::vector<protocol::VmLogRecord>& records, uint32_t pcr,
+                                   const tpm::VerifiedPcrs& pcrs,
+                                   const std::vector<HashAlg>& banks) {
+  VmReplayComparison out;
+  const tpm::PcrValues replayed = protocol::ReplayVmLog(records, banks);
+  for (HashAlg bank : banks) {
+    const Bytes* quoted = pcrs.Get(bank, pcr);
+    if (quoted == nullptr) continue;  // quote.pcrs_incomplete says so
+    // No records: the PCR must still be at its reset value (zero).
+    const Bytes zero(DigestSize(bank), 0);
+    const Bytes* value = records.empty() ? &zero : replayed.Get(bank, pcr);
+    if (value == nullptr) continue;  // some record lacks this bank
+    out.compared = true;
+    if (*value == *quoted) continue;
+    out.equal = false;
+    Finding f = MakeFinding(
+        "log.replay_mismatch", Severity::kError,
+        "VM log: " + PcrText(pcr, bank) + " does not replay: the quoted value " +
+            "differs from the one its " + std::to_string(records.size()) + " record(s) give");
+    f.pcr = pcr;
+    f.bank = bank;
+    f.expected = HexEncode(*quoted);
+    f.actual = HexEncode(*value);
+    out.mismatches.push_back(std::move(f));
+  }
+  return out;
+}
+
+// The VM log step of AppraiseEvidence (appraisal.h): parse, replay per VM
+// PCR, match verified records to reference values, set trust.vms.
+void CheckVmLog(const Bytes& bytes, const tpm::VerifiedPcrs* pcrs, const ReferenceSet& references,
+                AppraisalResult& result) {
+  std::vector<Finding>& findings = result.findings;
+  Result<protocol::ParsedVmLog> parsed = protocol::ParseVmLog(bytes);
+  if (!parsed) {
+    // Only a log over the size limit, which evidence decoding refuses first.
+    findings.push_back(
+        MakeFinding("log.malformed", Severity::kError, "VM log: " + parsed.error().message()));
+    result.trust.vms = Trust::kUntrusted;
+    return;
+  }
+  for (const protocol::VmLogDefect& d : parsed->defects) {
+    // Neither kind of line is ever extended by the launcher (it extends only
+    // after a complete record is durable), so leaving them out of the replay
+    // is safe: had one been extended, the replay would not match.
+    const bool torn = d.kind == protocol::VmLogDefect::Kind::kTorn;
+    findings.push_back(MakeFinding(torn ? "log.vm_torn_record" : "log.vm_malformed_record",
+                                   Severity::kWarning,
+                                   "VM log: line at offset " + std::to_string(d.offset) + " (" +
+                                       std::to_string(d.length) + " bytes): " + d.message));
+  }
+  if (pcrs == nullptr) return;  // nothing verified: the quote findings say why
+
+  std::vector<HashAlg> banks;
+  for (const auto& [bank, values] : pcrs->values().banks()) {
+    if (crypto::IsDigestSupported(bank)) banks.push_back(bank);
+  }
+  // The records of each VM PCR, in log order (indices into parsed->records).
+  std::map<uint32_t, std::vector<size_t>> by_pcr;
+  for (size_t i = 0; i < parsed->records.size(); ++i) {
+    by_pcr[parsed->records[i].pcr].push_back(i);
+  }
+  // Without records the log still says the launcher runs here: its PCR must
+  // be untouched.
+  if (by_pcr.empty()) by_pcr.emplace(protocol::kDefaultVmPcr, std::vector<size_t>{});
+
+  bool mismatch = false;
+  bool all_verified = true;
+  std::vector<bool> verified(parsed->records.size(), false);
+  for (const auto& [pcr, indices] : by_pcr) {
+    std::vector<protocol::VmLogRecord> records;
+    records.reserve(indices.size());
+    for (size_t i : indices) records.push_back(parsed->records[i]);
+    VmReplayComparison full = CompareVmReplay(records, pcr, *pcrs, banks);
+    if (!full.compared) {
+      all_verified = false;
+      Finding f = MakeFinding("log.bank_not_in_log", Severity::kInfo,
+                              "VM log: no quoted bank of PCR " + std::to_string(pcr) +
+                                  " has a digest in every record; its records stay unverified");
+      f.pcr = pcr;
+      findings.push_back(std::move(f));
+      continue;
+    }
+    size_t kept = records.size();
+    if (!full.equal) {
+      // A crash between the launcher's fsync and extend leaves the last
+      // record(s) in the log but not in the PCR.
+      std::optional<size_t> unextended;
+      for (size_t k = 1; k <= kMaxUnextendedVmRecords && k <= records.size(); ++k) {
+        std::vector<protocol::VmLogRecord> prefix(records.begin(), records.end() - k);
+        VmReplayComparison partial = CompareVmReplay(prefix, pcr, *pcrs, banks);
+        if (partial.compared && partial.equal) {
+          unextended = k;
+          break;
+        }
+      }
+      if (!unextended) {
+        mismatch = true;
+        for (Finding& f : full.mismatches) findings.push_back(std::move(f));
+        continue;
+      }
+      kept = records.size() - *unextended;
+      for (size_t j = kept; j < records.size(); ++j) {
+        const size_t offset = parsed->offsets[indices[j]];
+        Finding f =
+            MakeFinding("log.vm_record_not_extended", Severity::kWarning,
+                        "VM log: " + VmRecordText(records[j], offset) +
+                            " is in the log but not in PCR " + std::to_string(pcr) +
+                            " (the launcher stopped between writing and extending it; its next run "
+                            "completes the extend); left out of the VM list");
+        f.pcr = pcr;
+        if (const auto* d = StrongestBankDigest(records[j].digests)) {
+          f.bank = d->first;
+          f.actual = HexEncode(d->second);
+        }
+        findings.push_back(std::move(f));
+      }
+    }
+    for (size_t j = 0; j < kept; ++j) verified[indices[j]] = true;
+  }
+
+  if (mismatch) {
+    result.trust.vms = Trust::kUntrusted;
+    // Records on PCRs that did replay are still listed: they were extended.
+  }
+  bool have_vm_refs = false;
+  for (ReferenceKind k :
+       {ReferenceKind::kVmImage, ReferenceKind::kVmKernel, ReferenceKind::kVmInitrd,
+        ReferenceKind::kVmFirmware, ReferenceKind::kVmConfig}) {
+    have_vm_refs = have_vm_refs || references.HasKind(k);
+  }
+  bool unknown_component = false;
+  std::set<std::string> matched(result.matched_references.begin(), result.matched_references.end());
+  for (size_t i = 0; i < parsed->records.size(); ++i) {
+    if (!verified[i]) continue;
+    const protocol::VmLogRecord& r = parsed->records[i];
+    VerifiedVmComponent vm;
+    vm.record = r;
+    vm.offset = parsed->offsets[i];
+    if (have_vm_refs) {
+      const ReferenceKind kind = VmReferenceKind(r.component);
+      if (const ReferenceValue* ref = FindReferenceForDigests(references, r.digests, kind)) {
+        vm.reference = ref->name;
+        if (matched.insert(ref->name).second) result.matched_references.push_back(ref->name);
+      } else {
+        unknown_component = true;
+        Finding f = MakeFinding("ref.unknown_vm_component", Severity::kWarning,
+                                "VM log: " + VmRecordText(r, vm.offset) + ": digest is in no " +
+                                    std::string(ReferenceKindName(kind)) + " reference value");
+        f.pcr = r.pcr;
+        if (const auto* d = StrongestBankDigest(r.digests)) {
+          f.bank = d->first;
+          f.actual = HexEncode(d->second);
+        }
+        findings.push_back(std::move(f));
+      }
+    }
+    result.vms.push_back(std::move(vm));
+  }
+  if (!mismatch && all_verified && have_vm_refs && !unknown_component) {
+    result.trust.vms = Trust::kTrusted;
+  }
+}
+
 // Summary of findings for an InvalidArgument message.
 std::string FindingsText(const std::vector<Finding>& findings) {
   std::string out;
@@ -358,6 +544,54 @@ std::string FindingsText(const std::vector<Finding>& findings) {
 }
 
 }  // namespace
+
+ReferenceKind VmReferenceKind(protocol::VmComponent component) {
+  switch (component) {
+    case protocol::VmComponent::kDisk: return ReferenceKind::kVmImage;
+    case protocol::VmComponent::kKernel: return ReferenceKind::kVmKernel;
+    case protocol::VmComponent::kInitrd: return ReferenceKind::kVmInitrd;
+    case protocol::VmComponent::kFirmware: return ReferenceKind::kVmFirmware;
+    case protocol::VmComponent::kConfig: return ReferenceKind::kVmConfig;
+  }
+  return ReferenceKind::kVmImage;
+}
+
+const ReferenceValue* FindReferenceForDigests(const ReferenceSet& references,
+                                              const std::map<HashAlg, Bytes>& digests,
+                                              ReferenceKind kind) {
+  auto describes = [&](const ReferenceValue& ref) {
+    if (ref.kind != kind) return false;
+    bool common = false;
+    for (const auto& [bank, digest] : digests) {
+      auto it = ref.digests.find(bank);
+      if (it == ref.digests.end()) continue;
+      common = true;
+      if (it->second != digest) return false;
+    }
+    return common;
+  };
+  for (const auto& [bank, digest] : digests) {
+    const ReferenceValue* ref = references.Find(bank, digest);
+    if (ref == nullptr) continue;
+    if (describes(*ref)) return ref;
+    // The index keeps the first entry per digest; an entry of another kind
+    // (or one disagreeing in another bank) may have claimed it first.
+    for (const ReferenceValue& v : references.values()) {
+      if (describes(v)) return &v;
+    }
+    return nullptr;
+  }
+  return nullptr;
+}
+
+const std::pair<const HashAlg, Bytes>* StrongestBankDigest(
+    const std::map<HashAlg, Bytes>& digests) {
+  const std::pair<const HashAlg, Bytes>* best = nullptr;
+  for (const auto& entry : digests) {
+    if (best == nullptr || entry.second.size() >= best->second.size()) best = &entry;
+  }
+  return best;
+}
 
 Result<std::vector<ReferenceValue>> ImportPlatformReferences(const protocol::Evidence& evidence,
                                                              std::string_view name_prefix) {
@@ -566,8 +800,28 @@ Result<AppraisalResult> AppraiseEvidence(const protocol::Evidence& evidence,
     drtm = CheckLog("D-RTM", *evidence.drtm_log, pcrs, kDrtmPcrs, findings);
   }
   if (evidence.vm_log) {
-    findings.push_back(MakeFinding("log.vm_not_checked", Severity::kInfo,
-                                   "the VM measurement log is not appraised yet (issue 5)"));
+    CheckVmLog(*evidence.vm_log, pcrs, references, result);
+  } else if (pcrs != nullptr) {
+    // Without a VM log there is no telling whether PCR 15 is the launcher's
+    // (systemd, for one, extends PCR 15 too), so an extended PCR 15 is only
+    // worth a warning here; with a VM log it must replay.
+    for (const auto& [bank, values] : pcrs->values().banks()) {
+      auto value = values.find(protocol::kDefaultVmPcr);
+      if (value == values.end() || std::all_of(value->second.begin(), value->second.end(),
+                                               [](uint8_t b) { return b == 0; })) {
+        continue;
+      }
+      Finding f =
+          MakeFinding("log.vm_missing", Severity::kWarning,
+                      "the evidence has no VM log, but " + PcrText(protocol::kDefaultVmPcr, bank) +
+                          " (the default VM PCR) was extended; the host's VMs are "
+                          "unknown");
+      f.pcr = protocol::kDefaultVmPcr;
+      f.bank = bank;
+      f.actual = HexEncode(value->second);
+      findings.push_back(std::move(f));
+      break;
+    }
   }
 
   // 5. Reference values: verified SRTM events on PCRs 0-7 only.

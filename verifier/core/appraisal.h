@@ -24,6 +24,7 @@
 #include "core/base/hash_alg.h"
 #include "core/base/status.h"
 #include "core/protocol/evidence.h"
+#include "core/protocol/vm_log.h"
 #include "core/tpm/public.h"
 #include "policy/model/reference.h"
 
@@ -82,6 +83,23 @@ class ReferenceSet {
   std::map<std::pair<HashAlg, Bytes>, size_t, DigestKeyLess> index_;
 };
 
+// The reference kind that vouches for a measured VM component: disk ->
+// vm-image, kernel -> vm-kernel, initrd -> vm-initrd, firmware ->
+// vm-firmware, config -> vm-config.
+ReferenceKind VmReferenceKind(protocol::VmComponent component);
+
+// The value of `kind` in `references` that describes a component measured
+// with `digests` (one per bank): every bank both carry agrees and they share
+// at least one bank, so a SHA-1 match alone cannot vouch for a component
+// whose SHA-256 differs. nullptr when none; valid until the set changes.
+const ReferenceValue* FindReferenceForDigests(const ReferenceSet& references,
+                                              const std::map<HashAlg, Bytes>& digests,
+                                              ReferenceKind kind);
+
+// The bank whose digest is longest (later banks win ties), for findings that
+// name one digest; nullptr when `digests` is empty.
+const std::pair<const HashAlg, Bytes>* StrongestBankDigest(const std::map<HashAlg, Bytes>& digests);
+
 // Builds a `platform` reference set from a known-good host's evidence (the
 // operator vouches for that host): one entry per distinct measured event of
 // the SRTM log on PCRs 0-7 whose replay verifies against the evidence's own
@@ -125,6 +143,17 @@ struct HostPolicy {
   std::chrono::seconds validity{600};
 };
 
+// A VM log record whose digests replay to the quoted VM PCR in every bank
+// compared: the launcher really extended them (the name, path and size
+// beside them are still its claims, docs/vm-log.md).
+struct VerifiedVmComponent {
+  protocol::VmLogRecord record;
+  size_t offset = 0;  // byte offset of its line in the VM log
+  // The name of the reference value of its kind (VmReferenceKind) that
+  // describes it; nullopt when none does.
+  std::optional<std::string> reference;
+};
+
 struct AppraisalResult {
   Verdict verdict = Verdict::kUnknown;
   TrustVector trust;
@@ -149,7 +178,22 @@ struct AppraisalResult {
   //                              its initial value (an unlogged extend)
   //   log.pcr_not_quoted         (warning) from core's replay
   //   log.bank_not_in_log        (info) the quote has a bank the log lacks
-  //   log.vm_not_checked         (info) VM log format arrives with issue 5
+  //   log.vm_torn_record         (warning) the VM log's last line has no
+  //                              newline (an interrupted append; never
+  //                              extended); message names its byte offset
+  //   log.vm_malformed_record    (warning) a complete VM log line that is
+  //                              not a record (offset and reason in message);
+  //                              left out of the replay
+  //   log.vm_record_not_extended (warning) trailing VM log record(s) whose
+  //                              digests are not in the PCR (a crash between
+  //                              the launcher's fsync and extend): pcr, bank,
+  //                              message names seq, VM, component, offset;
+  //                              left out of the VM list
+  //   log.replay_mismatch        also for the VM log (message "VM log: ..."),
+  //                              and for a VM PCR extended while the VM log
+  //                              sent has no record for it
+  //   log.vm_missing             (warning) no VM log was sent, but PCR 15
+  //                              (the default VM PCR) is not at zero
   //   ref.unknown_platform_event a verified SRTM event on PCRs 0-7 whose
   //                              digest is in no platform reference value
   //                              (pcr, bank, event_index, actual = digest)
@@ -159,6 +203,11 @@ struct AppraisalResult {
   //                              (appraisal.cc ClassifyDrtmEvent) is in no
   //                              reference value of its kind, when the set
   //                              has values of that kind (same fields)
+  //   ref.unknown_vm_component   (warning) a verified VM log record whose
+  //                              digest is in no reference value of its kind
+  //                              (VmReferenceKind), when the set has values of
+  //                              some VM kind (message names VM, component,
+  //                              path; bank and actual = digest)
   //   launch.none / launch.emulated_refused / launch.emulated (info)
   std::vector<Finding> findings;
   // Counters from the verified quote (for the store's next EnrolledHost):
@@ -171,6 +220,9 @@ struct AppraisalResult {
   TimePoint expires_at;  // appraised_at + validity for trusted, else appraised_at
   // Names of the reference values matched by verified events (deduplicated).
   std::vector<std::string> matched_references;
+  // The VM components the host's VM log proves it measured (verified
+  // records, log order); empty without a VM log or when it does not replay.
+  std::vector<VerifiedVmComponent> vms;
 };
 
 // Runs the pipeline:
@@ -189,7 +241,18 @@ struct AppraisalResult {
 //    values of those kinds (an unknown one: measured_launch untrusted) and
 //    module 0 to hypervisor (or kernel) values, further modules to kernel or
 //    initrd values (hypervisor trusted when all match, untrusted when one
-//    does not; unknown without values of those kinds); vms unknown.
+//    does not; unknown without values of those kinds).
+//    VM log (when sent): parsed with core's ParseVmLog (torn and malformed
+//    lines are warnings, left out); replayed with ReplayVmLog into each VM
+//    PCR its records name (PCR 15 when it has none) in every quoted bank.
+//    A replay that matches only without its last k (1..4) records: those
+//    are appended but not extended (warning each, left out); otherwise
+//    log.replay_mismatch. Verified records are matched to reference values
+//    of their kind (VmReferenceKind) when the set has values of any VM kind
+//    and listed in `vms`. vms trust: untrusted on a VM replay mismatch;
+//    trusted when the log verified and every verified record matches;
+//    unknown otherwise (no VM log, no VM reference values, an unknown
+//    component: run policies decide about those, not the host verdict).
 // 6. Verdict: untrusted on any error finding; trusted when platform is
 //    trusted and, if the policy requires a measured launch, measured launch
 //    and hypervisor are trusted too; else unknown.

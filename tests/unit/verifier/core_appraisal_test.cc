@@ -660,14 +660,15 @@ TEST_F(AppraisalTest, RequiredLaunchWithoutDrtmLog) {
   EXPECT_THAT(f->message, HasSubstr("reset value"));
 }
 
-TEST_F(AppraisalTest, VmLogIsNotCheckedYet) {
+// The VM log's appraisal has its own tests (vm_appraisal_test.cc).
+TEST_F(AppraisalTest, VmLogThatIsNoRecordIsAWarning) {
   logs_.Set(agent::LogKind::kVm, ToBytes("vm-log"));
   protocol::Evidence ev = Collect();
   AppraisalResult r = Appraise(ev, Golden(ev));
   EXPECT_EQ(r.verdict, Verdict::kTrusted);
-  const Finding* f = FindingWithId(r, "log.vm_not_checked");
+  const Finding* f = FindingWithId(r, "log.vm_torn_record");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->severity, Severity::kInfo);
+  EXPECT_EQ(f->severity, Severity::kWarning);
 }
 
 TEST_F(AppraisalTest, FindingsAreInPipelineOrder) {
