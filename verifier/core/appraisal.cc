@@ -445,8 +445,9 @@ void CheckVmLog(const Bytes& bytes, const tpm::VerifiedPcrs* pcrs, const Referen
     if (!full.compared) {
       all_verified = false;
       Finding f = MakeFinding("log.bank_not_in_log", Severity::kInfo,
-                              "VM log: no quoted bank of PCR " + std::to_string(pcr) +
-                                  " has a digest in every record; its records stay unverified");
+                              "VM log: PCR " + std::to_string(pcr) +
+                                  " cannot be compared (not quoted, or no quoted bank has a "
+                                  "digest in every record); its records stay unverified");
       f.pcr = pcr;
       findings.push_back(std::move(f));
       continue;

@@ -435,6 +435,21 @@ TEST_F(VmAppraisalTest, RecordsOnAnotherVmPcrReplayThere) {
   EXPECT_EQ(r.trust.vms, Trust::kTrusted);
 }
 
+TEST_F(VmAppraisalTest, RecordsWithoutAQuotedBankStayUnverified) {
+  // A record for a sha384-only TPM sent by this sha1+sha256 host: nothing
+  // to compare it with, so it verifies nothing (and is not an error).
+  protocol::VmLogRecord r = Record(protocol::VmComponent::kDisk, "/var/lib/vms/x.img", "x");
+  r.digests.clear();
+  ASSERT_OK_AND_ASSIGN(r.digests[HashAlg::kSha384], crypto::Digest(HashAlg::kSha384, ToBytes("x")));
+  Append(r);
+  AddReference(ReferenceKind::kVmImage, "x", "x");
+  AppraisalResult res = Appraise();
+  EXPECT_EQ(res.verdict, Verdict::kTrusted);
+  EXPECT_THAT(Ids(res), Contains("log.bank_not_in_log"));
+  EXPECT_THAT(res.vms, IsEmpty());
+  EXPECT_EQ(res.trust.vms, Trust::kUnknown);
+}
+
 TEST_F(VmAppraisalTest, QuoteThatDoesNotVerifyVerifiesNoVm) {
   MeasureWeb1();
   issued_->nonce = Bytes(32, 0x01);  // the quote answers another nonce
