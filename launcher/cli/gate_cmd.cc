@@ -91,7 +91,7 @@ Result<GateSetup> SetUpGate(const LauncherConfig& config) {
   VOUCH_ASSIGN_OR_RETURN(std::string token, gate::ReadTokenFile(config.token_file));
   http::ClientOptions options;
   options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config.gate_timeout);
-  options.max_response_bytes = 1024 * 1024;
+  options.max_response_bytes = size_t{1024} * 1024;
   options.tls.ca_file = config.verifier_ca;
   GateSetup setup;
   VOUCH_ASSIGN_OR_RETURN_CTX(setup.http, http::MakeCpprestClient(options), "verifier_ca");

@@ -14,7 +14,7 @@
 namespace vouch::launcher::gate {
 namespace {
 
-constexpr size_t kMaxEnrollmentFileBytes = 64 * 1024;
+constexpr size_t kMaxEnrollmentFileBytes = size_t{64} * 1024;
 constexpr char kEnrollmentFile[] = "enrollment.json";  // agent/ak.h kEnrollmentFile
 
 // The verifier's host ids: [A-Za-z0-9_-]{1,64} (they appear in URL paths).

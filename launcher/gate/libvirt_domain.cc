@@ -34,12 +34,12 @@ bool Is(const xmlNode* node, const char* name) {
          std::strcmp(reinterpret_cast<const char*>(node->name), name) == 0;
 }
 
-std::string Trim(std::string s) {
+std::string Trim(std::string_view s) {
   const char* ws = " \t\r\n";
   const size_t begin = s.find_first_not_of(ws);
-  if (begin == std::string::npos) return "";
+  if (begin == std::string_view::npos) return "";
   const size_t end = s.find_last_not_of(ws);
-  return s.substr(begin, end - begin + 1);
+  return std::string(s.substr(begin, end - begin + 1));
 }
 
 // The element's text (entity references are never defined: no DTD).
@@ -48,7 +48,7 @@ std::string Text(const xmlNode* node) {
   if (content == nullptr) return "";
   std::string out(reinterpret_cast<const char*>(content));
   xmlFree(content);
-  return Trim(std::move(out));
+  return Trim(out);
 }
 
 std::optional<std::string> Attr(const xmlNode* node, const char* name) {

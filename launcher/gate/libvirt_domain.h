@@ -31,7 +31,7 @@ namespace vouch::launcher::gate {
 
 // libvirt's own domain XML is a few KiB; 1 MiB leaves room for hundreds of
 // disks while keeping a hostile input's parse bounded.
-inline constexpr size_t kMaxDomainXmlBytes = 1024 * 1024;
+inline constexpr size_t kMaxDomainXmlBytes = size_t{1024} * 1024;
 // A path the gate passes on (the VM log's limit for [path]).
 inline constexpr size_t kMaxDomainPathBytes = 4096;
 
