@@ -92,9 +92,11 @@ std::string Octal(uint32_t mode) {
 }  // namespace
 
 Result<std::string> BootPathFor(const std::string& root, const std::string& path) {
-  const fs::path abs = fs::absolute(path).lexically_normal();
+  std::error_code ec;
+  const fs::path abs = fs::absolute(path, ec).lexically_normal();
+  if (ec) return InvalidArgumentError(path + ": " + ec.message());
   const std::string r = fs::path(root).lexically_normal().string();
-  const std::string p = abs.string();
+  std::string p = abs.string();
   if (r == "/") return p;
   const std::string prefix = r.back() == '/' ? r : r + "/";
   if (p.compare(0, prefix.size(), prefix) != 0) {
