@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <random>
 #include <string>
@@ -89,7 +90,7 @@ bool WriteRandomFile(const std::string& path, size_t bytes) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   size_t size_mib = 1024;
   int rounds = 5;
   HashFileOptions options;
@@ -174,4 +175,13 @@ int main(int argc, char** argv) {
       "is hashed by one thread)\n",
       sha384 / single);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {  // std::stoul on a bad flag value
+    std::fprintf(stderr, "vm_hash_bench: %s\n", e.what());
+    return 2;
+  }
 }

@@ -147,7 +147,7 @@ TEST_F(VmIntegrationTest, SparseMultiGigabyteImageMeasuresToOpensslsDigest) {
 TEST_F(VmIntegrationTest, KillAfterAppendLeavesTheLastRecordUnextendedUntilRollForward) {
   const fs::path disk = swtpm_->WorkDir() / "disk.img";
   const fs::path kernel = swtpm_->WorkDir() / "vmlinuz";
-  std::ofstream(disk) << std::string(3 * 1024 * 1024, 'd');
+  std::ofstream(disk) << std::string(size_t{3} << 20, 'd');
   std::ofstream(kernel) << "kernel image";
   ASSERT_EQ(Launcher({"measure-vm", "--name", "first", "--disk", disk.string()}).exit_code, 0);
 

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -73,10 +75,10 @@ TEST(MultiHasherTest, EmptyFileHashesToTheEmptyDigest) {
 
 TEST(MultiHasherTest, ProgressReachesTheFileSize) {
   TempDir dir;
-  const Bytes data = RandomBytes(1000 * 1000, 4);
+  const Bytes data = RandomBytes(size_t{1000} * 1000, 4);
   WriteFile(dir.File("f"), data);
   HashFileOptions options;
-  options.buffer_bytes = 64 * 1024;
+  options.buffer_bytes = size_t{64} * 1024;
   uint64_t last_done = 0;
   uint64_t last_total = 0;
   int calls = 0;
@@ -121,6 +123,33 @@ TEST(MultiHasherTest, SparseFileHashesAsZeros) {
   std::filesystem::resize_file(path, 3 * 1024 * 1024 + 5);
   ASSERT_OK_AND_ASSIGN(FileDigests got, HashFile(path, {HashAlg::kSha256, HashAlg::kSha384}));
   ExpectDigestsOf(got, Bytes(3 * 1024 * 1024 + 5, 0), {HashAlg::kSha256, HashAlg::kSha384});
+}
+
+TEST(MultiHasherTest, SparseFileWithDataBetweenHolesHashesLikeItsBytes) {
+  TempDir dir;
+  const std::string path = dir.File("mixed.img");
+  Bytes content((size_t{9} << 20) + 3, 0);
+  const Bytes a = RandomBytes(200000, 6);
+  const Bytes b = RandomBytes(70000, 7);
+  std::copy(a.begin(), a.end(), content.begin() + (std::ptrdiff_t{1} << 20) + 5);
+  std::copy(b.begin(), b.end(), content.end() - static_cast<std::ptrdiff_t>(b.size()));
+  {
+    // Written with seeks, so the zero ranges stay holes.
+    std::ofstream out(path, std::ios::binary);
+    out.seekp(1024 * 1024 + 5);
+    out.write(reinterpret_cast<const char*>(a.data()), static_cast<std::streamsize>(a.size()));
+    out.seekp(static_cast<std::streamoff>(content.size() - b.size()));
+    out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  }
+  for (size_t buffer : {size_t{4096}, size_t{1} << 20}) {
+    HashFileOptions options;
+    options.buffer_bytes = buffer;
+    ASSERT_OK_AND_ASSIGN(FileDigests got, HashFile(path, kAllBanks, options));
+    ExpectDigestsOf(got, content, kAllBanks);
+    options.single_thread = true;
+    ASSERT_OK_AND_ASSIGN(got, HashFile(path, kAllBanks, options));
+    ExpectDigestsOf(got, content, kAllBanks);
+  }
 }
 
 }  // namespace

@@ -293,6 +293,7 @@ TEST_F(VmLogWriterTest, ConcurrentWritersAreSerialised) {
   constexpr int kThreads = 4;
   constexpr int kEach = 6;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
@@ -306,7 +307,7 @@ TEST_F(VmLogWriterTest, ConcurrentWritersAreSerialised) {
   EXPECT_EQ(failures.load(), 0);
   const protocol::ParsedVmLog log = Parse();
   EXPECT_TRUE(log.defects.empty());
-  ASSERT_EQ(log.records.size(), size_t{kThreads * kEach * 2});
+  ASSERT_EQ(log.records.size(), size_t{kThreads} * kEach * 2);
   for (size_t i = 0; i < log.records.size(); ++i) {
     EXPECT_EQ(log.records[i].seq, i);
     // Each measurement's two records stay together.
