@@ -108,7 +108,7 @@ class LauncherGateIntegrationTest : public ::testing::Test {
   // launcher.conf with `extra` lines appended.
   fs::path LauncherConf(const std::string& host_id, const std::string& extra = "",
                         const std::string& url = "") {
-    const fs::path conf = dir_ / "launcher.conf";
+    fs::path conf = dir_ / "launcher.conf";
     std::ofstream(conf) << "tcti = " << tpm_->Tcti() << "\n"
                         << "state_dir = " << (dir_ / "state").string() << "\n"
                         << "verifier_url = " << (url.empty() ? url_ : url) << "\n"
