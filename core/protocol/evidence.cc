@@ -133,7 +133,8 @@ std::string DecodeErrorField(const Status& status) {
   // Every document name the decoders use (json_util.h's path convention).
   for (std::string_view doc :
        {"evidence", "enrollment_request", "enrollment_challenge", "activation_request",
-        "activation_result", "challenge", "evidence_request"}) {
+        "activation_result", "challenge", "evidence_request", "launch_decision_request",
+        "launch_decision", "vm_log_record"}) {
     if (path.size() <= doc.size() || path.substr(0, doc.size()) != doc) continue;
     if (path[doc.size()] == '.') return std::string(path.substr(doc.size() + 1));
     if (path[doc.size()] == '[') return std::string(path.substr(doc.size()));

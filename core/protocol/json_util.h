@@ -1,5 +1,5 @@
-// Private helpers of core/protocol (not part of its API; only evidence.cc and
-// enrollment.cc include this): a guarded JSON parse for untrusted documents,
+// Private helpers of core/protocol (not part of its API; only its own .cc
+// files include this): a guarded JSON parse for untrusted documents,
 // typed member access that names the member in every error, and the field
 // checks shared by encoders and decoders so both apply the schemas' rules.
 //

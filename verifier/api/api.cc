@@ -14,6 +14,7 @@
 #include "core/protocol/enrollment.h"
 #include "core/protocol/evidence.h"
 #include "core/protocol/finding_json.h"
+#include "core/protocol/vm_log.h"
 #include "verifier/api/api_internal.h"
 
 namespace vouch::verifier {
@@ -36,6 +37,27 @@ std::string ReportJson(const std::string& host_id, int64_t report_id,
   j["findings"] = Json::array();
   for (const Finding& f : result.findings) j["findings"].push_back(protocol::FindingToJson(f));
   j["matched_references"] = result.matched_references;
+  if (!result.vms.empty()) {
+    // Which VM components the quote vouches for (their names and paths are
+    // the launcher's claims; the digests are bound to the PCR).
+    Json vms = Json::array();
+    for (const VerifiedVmComponent& vm : result.vms) {
+      const protocol::VmLogRecord& r = vm.record;
+      Json digests = Json::object();
+      for (const auto& [bank, digest] : r.digests) {
+        digests[std::string(HashAlgName(bank))] = HexEncode(digest);
+      }
+      vms.push_back({{"seq", r.seq},
+                     {"vm", {{"id", r.vm_id}, {"name", r.vm_name}}},
+                     {"component", protocol::VmComponentName(r.component)},
+                     {"path", r.path},
+                     {"size", r.size},
+                     {"pcr", r.pcr},
+                     {"digests", std::move(digests)},
+                     {"reference", vm.reference ? Json(*vm.reference) : Json(nullptr)}});
+    }
+    j["vms"] = std::move(vms);
+  }
   return Dump(j);
 }
 

@@ -50,26 +50,6 @@ std::optional<Verdict> ParseVerdict(std::string_view v) {
   return std::nullopt;
 }
 
-// The member a DecodeLaunchDecisionRequest error names, for the error
-// document's "field" ("measurements[0].digests.sha256"); empty for errors
-// about the whole body. (protocol::DecodeErrorField knows the evidence and
-// enrollment documents only.)
-std::string RequestErrorField(const Status& status) {
-  if (std::string field = protocol::DecodeErrorField(status); !field.empty()) return field;
-  if (status.code() != Code::kInvalidArgument) return "";
-  constexpr std::string_view kDoc = "launch_decision_request";
-  const std::string& message = status.message();
-  const size_t colon = message.find(": ");
-  if (colon == std::string::npos || colon <= kDoc.size() ||
-      std::string_view(message).substr(0, kDoc.size()) != kDoc) {
-    return "";
-  }
-  const char next = message[kDoc.size()];
-  if (next == '.') return message.substr(kDoc.size() + 1, colon - kDoc.size() - 1);
-  if (next == '[') return message.substr(kDoc.size(), colon - kDoc.size());
-  return "";
-}
-
 }  // namespace
 
 Result<std::optional<LaunchHost>> VerifierApi::LaunchHostState(const std::string& host_id) {
@@ -106,7 +86,7 @@ http::Response VerifierApi::LaunchDecisionRoute(const http::Request& request,
                                                 const Principal& who) {
   Result<protocol::LaunchDecisionRequest> req = protocol::DecodeLaunchDecisionRequest(request.body);
   if (!req.has_value()) {
-    return http::ErrorResponse(req.error(), RequestErrorField(req.error()));
+    return http::ErrorResponse(req.error(), protocol::DecodeErrorField(req.error()));
   }
   Result<std::optional<LaunchHost>> host = LaunchHostState(req->host_id);
   if (!host.has_value()) return http::ErrorResponse(host.error());

@@ -148,7 +148,7 @@ TEST(ReferenceJsonTest, EveryKindRoundTrips) {
        {ReferenceKind::kPlatform, ReferenceKind::kSinit, ReferenceKind::kTboot,
         ReferenceKind::kTbootPolicy, ReferenceKind::kHypervisor, ReferenceKind::kKernel,
         ReferenceKind::kInitrd, ReferenceKind::kVmImage, ReferenceKind::kVmKernel,
-        ReferenceKind::kVmFirmware, ReferenceKind::kVmConfig}) {
+        ReferenceKind::kVmFirmware, ReferenceKind::kVmConfig, ReferenceKind::kVmInitrd}) {
     ReferenceValue v = MinimalValue();
     v.kind = k;
     ASSERT_OK_AND_ASSIGN(std::string json, EncodeReferenceValue(v));
