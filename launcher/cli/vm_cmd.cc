@@ -133,11 +133,13 @@ void PrintInspection(const VmLogInspection& in) {
   }
   for (size_t i = 0; i < in.log.records.size(); ++i) {
     const protocol::VmLogRecord& r = in.log.records[i];
-    // The strongest bank's digest, shortened: enough to tell records apart.
+    // The sha256 digest (what sha256sum and most reference values show), or
+    // the first bank's, shortened: enough to tell records apart.
     std::string digest;
-    if (!r.digests.empty()) {
-      digest = std::string(HashAlgName(r.digests.rbegin()->first)) + ":" +
-               Short(HexEncode(r.digests.rbegin()->second));
+    auto shown = r.digests.find(HashAlg::kSha256);
+    if (shown == r.digests.end()) shown = r.digests.begin();
+    if (shown != r.digests.end()) {
+      digest = std::string(HashAlgName(shown->first)) + ":" + Short(HexEncode(shown->second));
     }
     std::printf("%-5llu %-8zu %-20s %-20.20s %-9s %14llu %-16s %s\n",
                 static_cast<unsigned long long>(r.seq),

@@ -305,7 +305,8 @@ VmLogClassification ClassifyVmLog(const std::vector<VmLogRecord>& records,
                   " (a crash between fsync and extend; the next measure-vm rolls it forward)";
   } else {
     out.state = VmPcrState::kConsistent;
-    out.message = "consistent: PCR " + pcr_list + " equal the replay of " +
+    out.message = std::string("consistent: PCR") + (pcrs.size() > 1 ? "s " : " ") + pcr_list +
+                  (pcrs.size() > 1 ? " equal" : " equals") + " the replay of " +
                   std::to_string(records.size()) + " record(s) in " + BankList(banks);
   }
   return out;

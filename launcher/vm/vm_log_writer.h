@@ -124,9 +124,10 @@ struct VmPcrBankCheck {
 struct VmLogClassification {
   std::vector<VmPcrBankCheck> checks;          // by PCR then bank (kAllHashAlgs order)
   VmPcrState state = VmPcrState::kConsistent;  // overall (see ClassifyVmLog)
-  // Precise one-line description, e.g. "PCR 15 (sha1, sha256): consistent
-  // with 4 records" or "record seq 3 (vm web-01, disk) appended but not
-  // extended into PCR 15".
+  // Precise one-line description, e.g. "consistent: PCR 15 equals the
+  // replay of 4 record(s) in sha1, sha256", "trailing unextended record:
+  // record seq 3 (vm web-01, disk /img/a.raw) was appended but not extended
+  // into PCR 15 (...)" or "mismatch: PCR 15 sha256: TPM ... != replay ...".
   std::string message;
 };
 
