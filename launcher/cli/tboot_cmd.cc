@@ -450,6 +450,7 @@ int RunStatus(const StatusCmdOptions& o, const CommonOptions& common, Logger& lo
     return kExitFailure;
   }
   std::vector<tpm::PcrSelection> selection;
+  selection.reserve(banks->size());
   for (HashAlg b : *banks) selection.push_back({b, {17, 18}});
   auto pcrs = (*tpm)->ReadPcrs(selection);
   if (!pcrs.has_value()) {

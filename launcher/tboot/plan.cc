@@ -430,7 +430,7 @@ Result<policy::ReferenceSetDocument> PlanReferences(const TbootPlan& plan,
   tb.kind = policy::ReferenceKind::kTboot;
   tb.name = "tboot MLE " + base(plan.inputs.tboot_path);
   tb.digests = plan.mle_hash;
-  tb.source = "file:" + plan.inputs.tboot_path;
+  tb.source = "file:" + plan.inputs.tboot_path.substr(0, 250);
   set.entries.push_back(tb);
   policy::ReferenceValue pol;
   pol.kind = policy::ReferenceKind::kTbootPolicy;

@@ -76,6 +76,7 @@ Bytes Launch(FakeTpmDevice& tpm, const LaunchInputs& li) {
 
 tpm::PcrValues ReadDrtmPcrs(FakeTpmDevice& tpm) {
   std::vector<tpm::PcrSelection> sel;
+  sel.reserve(kBanks.size());
   for (HashAlg b : kBanks) sel.push_back({b, {17, 18}});
   auto pcrs = tpm.ReadPcrs(sel);
   EXPECT_TRUE(pcrs.has_value());
