@@ -136,6 +136,24 @@ TEST_F(TbootIntegrationTest, PlanEmulatedLaunchStatus) {
   EXPECT_THAT(bad.stdout_text, HasSubstr("module 1 (kernel)"));
 }
 
+// --heap reads the D-RTM log from a TXT heap dump; --collect hands it to the
+// agent (STATE_DIR/drtm.log) even though this TPM saw no launch (exit 1).
+TEST_F(TbootIntegrationTest, StatusCollectsTheLogFromAHeapDump) {
+  VOUCH_REQUIRE_FIXTURES(fixtures);
+  const std::string state = (swtpm_->WorkDir() / "state").string();
+  fs::create_directories(state);
+  ASSERT_OK_AND_ASSIGN(ProcessResult r,
+                       Launcher({"tboot", "status", "--tcti", swtpm_->Tcti(), "--state-dir", state,
+                                 "--no-txt-stat", "--collect", "--heap",
+                                 (fixtures / "eventlogs/isecl__txt_heap_info.bin").string()}));
+  EXPECT_EQ(r.exit_code, 1) << r.Describe();
+  EXPECT_THAT(r.stdout_text, HasSubstr("all ones"));
+  ASSERT_OK_AND_ASSIGN(Bytes collected, ReadFileBytes(fs::path(state) / "drtm.log"));
+  ASSERT_OK_AND_ASSIGN(Bytes want,
+                       ReadFileBytes(fixtures / "eventlogs/isecl__txt_heap_info.eventlog.bin"));
+  EXPECT_EQ(collected, want);
+}
+
 TEST_F(TbootIntegrationTest, InstallWritesTheVlpIndex) {
   std::vector<std::string> install = {"tboot",        "install", "--root",
                                       root_.string(), "--tcti",  swtpm_->Tcti()};
