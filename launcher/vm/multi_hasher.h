@@ -30,8 +30,9 @@
 namespace vouch::launcher {
 
 struct HashFileOptions {
-  // Bytes per read. 1 MiB measured best on a 2-core VM (docs/launcher-vm.md):
-  // a buffer stays in the cache shared by the bank threads.
+  // Bytes per read. 256 KiB, 1 MiB and 4 MiB measured alike on a 2-core VM
+  // (bench/vm_hash_bench --buffer-kib); 1 MiB keeps the 8 buffers in flight
+  // within a typical L3 cache shared by the bank threads.
   size_t buffer_bytes = size_t{1} << 20;
   // Buffers in flight between the reader and the slowest bank (>= 2).
   size_t buffers = 8;
