@@ -351,7 +351,12 @@ Result<VmLogAppendResult> AppendVmMeasurements(tpm_device::TpmDevice& tpm,
   std::error_code ec;
   const std::filesystem::path parent = std::filesystem::path(request.log_path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  struct stat existing {};
+  const bool created = ::stat(request.log_path.c_str(), &existing) != 0;
   VOUCH_ASSIGN_OR_RETURN(LogFile log, LogFile::Open(request.log_path, O_RDWR | O_APPEND | O_CREAT));
+  // A new log's directory entry must be as durable as the records fsynced
+  // into it, or a crash could keep the extends and lose the whole log.
+  if (created) SyncDirectoryOf(request.log_path);
   VOUCH_RETURN_IF_ERROR(log.Lock(LOCK_EX));
   VOUCH_ASSIGN_OR_RETURN(Bytes content, log.ReadAll(protocol::kMaxVmLogBytes));
   if (content.size() > protocol::kMaxVmLogBytes) {
