@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "core/base/time_format.h"
@@ -137,6 +139,21 @@ std::optional<std::string> OtherBootId(const std::vector<VmLogRecord>& records,
     if (!it->boot_id.empty() && it->boot_id != boot_id) return it->boot_id;
   }
   return std::nullopt;
+}
+
+// For a log too large to parse whole: the record of its last complete line,
+// if it is one (enough to tell which boot the log is from).
+std::vector<VmLogRecord> LastRecordOf(ByteView content) {
+  size_t end = content.size();
+  while (end > 0 && content[end - 1] != '\n') --end;  // just past the last "\n"
+  if (end == 0) return {};
+  size_t start = end - 1;
+  while (start > 0 && content[start - 1] != '\n') --start;
+  if (end - start > protocol::kMaxVmLogRecordBytes) return {};
+  auto record = protocol::DecodeVmLogRecord(
+      std::string_view(reinterpret_cast<const char*>(content.data()) + start, end - start));
+  if (!record.has_value()) return {};
+  return {std::move(*record)};
 }
 
 // Copies `content` to "<path>.<old_boot_id>[.N]" (fsynced, with the
@@ -359,16 +376,27 @@ Result<VmLogAppendResult> AppendVmMeasurements(tpm_device::TpmDevice& tpm,
   if (created) SyncDirectoryOf(request.log_path);
   VOUCH_RETURN_IF_ERROR(log.Lock(LOCK_EX));
   VOUCH_ASSIGN_OR_RETURN(Bytes content, log.ReadAll(protocol::kMaxVmLogBytes));
+  VmLogAppendResult result;
   if (content.size() > protocol::kMaxVmLogBytes) {
-    return FailedPreconditionError("VM log " + request.log_path +
-                                   " is over the evidence limit of " +
-                                   std::to_string(protocol::kMaxVmLogBytes) +
-                                   " bytes: rotate it (vouch-launcher vm-log rotate --force)");
+    // Too large to parse or send: rotated when it is another boot's (read
+    // whole for the archive), refused otherwise.
+    VOUCH_ASSIGN_OR_RETURN(content, log.ReadAll(SIZE_MAX - 1));
+    const std::optional<std::string> old = OtherBootId(LastRecordOf(content), request.boot_id);
+    if (!old.has_value()) {
+      return FailedPreconditionError("VM log " + request.log_path +
+                                     " is over the evidence limit of " +
+                                     std::to_string(protocol::kMaxVmLogBytes) +
+                                     " bytes: rotate it (vouch-launcher vm-log rotate --force)");
+    }
+    VOUCH_ASSIGN_OR_RETURN(std::string archive, RotateLocked(log, content, request.log_path, *old));
+    logger.Info("VM log " + request.log_path + " (over the evidence limit) is from boot " + *old +
+                ": archived to " + archive + " and truncated");
+    result.rotated_to = archive;
+    content.clear();
   }
   auto parsed = protocol::ParseVmLog(content);
   if (!parsed.has_value()) return parsed.error().WithContext("VM log " + request.log_path);
 
-  VmLogAppendResult result;
   if (auto old = OtherBootId(parsed->records, request.boot_id); old.has_value()) {
     VOUCH_ASSIGN_OR_RETURN(std::string archive, RotateLocked(log, content, request.log_path, *old));
     logger.Info("VM log " + request.log_path + " is from boot " + *old + ": archived to " +
@@ -495,6 +523,8 @@ Result<VmLogRotateResult> RotateVmLog(const std::string& path, const std::string
   if (content.size() <= protocol::kMaxVmLogBytes) {
     auto parsed = protocol::ParseVmLog(content);
     if (parsed.has_value()) records = std::move(parsed->records);
+  } else {
+    records = LastRecordOf(content);
   }
   std::optional<std::string> old = OtherBootId(records, boot_id);
   if (!old.has_value() && !force) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/crypto/digest.h"
+#include "core/protocol/evidence.h"
 #include "tests/testing/fake_tpm_device.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/unit/launcher/vm_test_util.h"
@@ -278,6 +279,26 @@ TEST_F(VmLogWriterTest, RotateOnlyWhenTheBootChangedOrForced) {
   EXPECT_EQ(ReadFile(log_path_), "");
   ASSERT_OK_AND_ASSIGN(VmLogInspection in, InspectVmLog(tpm_, log_path_, 15));
   EXPECT_EQ(in.classification.state, VmPcrState::kMismatch);
+}
+
+TEST_F(VmLogWriterTest, OversizedLogIsRefusedInItsBootAndRotatedAfterIt) {
+  ASSERT_THAT(AppendVmMeasurements(tpm_, Request({"a"}, kBootA), logger_), IsOk());
+  const std::string line = ReadFile(log_path_);
+  std::string big;
+  while (big.size() <= protocol::kMaxVmLogBytes) big += line;
+  testing::WriteFile(log_path_, AsBytes(big));
+  EXPECT_THAT(AppendVmMeasurements(tpm_, Request({"b"}, kBootA), logger_),
+              StatusIs(Code::kFailedPrecondition, HasSubstr("rotate")));
+  EXPECT_EQ(ReadFile(log_path_).size(), big.size());
+
+  tpm_.Reboot();
+  ASSERT_THAT(tpm_.Startup(), IsOk());
+  ASSERT_OK_AND_ASSIGN(VmLogAppendResult r,
+                       AppendVmMeasurements(tpm_, Request({"c"}, kBootB), logger_));
+  ASSERT_TRUE(r.rotated_to.has_value());
+  EXPECT_EQ(ReadFile(*r.rotated_to).size(), big.size());
+  EXPECT_EQ(Parse().records.size(), 1u);
+  ExpectConsistent();
 }
 
 TEST_F(VmLogWriterTest, MissingLogInspectsAsEmpty) {
