@@ -53,6 +53,14 @@ Result<Bytes> TbootPolicyDigest(HashAlg bank, uint32_t policy_control, ByteView 
   const uint8_t control[4] = {
       static_cast<uint8_t>(policy_control), static_cast<uint8_t>(policy_control >> 8),
       static_cast<uint8_t>(policy_control >> 16), static_cast<uint8_t>(policy_control >> 24)};
+  if ((policy_control & kTbootPolicyControlExtendPcr17) == 0) {
+    // tboot hashes zeros in place of the policy when the bit is clear.
+    if (!crypto::IsDigestSupported(bank)) {
+      return InvalidArgumentError("bank " + std::string(HashAlgName(bank)) + " not supported");
+    }
+    const Bytes zeros(DigestSize(bank), 0);
+    return HashPair(bank, ByteView(control, sizeof(control)), zeros);
+  }
   VOUCH_ASSIGN_OR_RETURN(Bytes vlp_hash, crypto::Digest(bank, vlp));
   return HashPair(bank, ByteView(control, sizeof(control)), vlp_hash);
 }

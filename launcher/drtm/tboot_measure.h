@@ -50,8 +50,10 @@ Result<std::vector<tpm_device::BankDigest>> TbootModuleDigests(const std::vector
                                                                ByteView image,
                                                                std::string_view cmdline);
 
-// H(le32(policy_control) || H(vlp)) in `bank`. InvalidArgument for a bank
-// this build cannot hash.
+// tboot's policy-control digest in `bank`: H(le32(policy_control) || H(vlp))
+// when bit 0 (kTbootPolicyControlExtendPcr17) is set, else
+// H(le32(policy_control) || zeros(DigestSize(bank))), as tboot computes it.
+// InvalidArgument for a bank this build cannot hash.
 Result<Bytes> TbootPolicyDigest(HashAlg bank, uint32_t policy_control, ByteView vlp);
 
 // The same in every bank of `banks`, in that order; errors as

@@ -176,20 +176,6 @@ Result<Bytes> BuildVlp(ToolRunner& runner, const PlanInputs& inputs, const std::
   return ReadWholeFile("tb_polgen policy", policy_path);
 }
 
-Result<Bytes> PolicyControlDigest(HashAlg bank, uint32_t policy_control, ByteView vlp) {
-  if ((policy_control & kTbootPolicyControlExtendPcr17) != 0) {
-    return TbootPolicyDigest(bank, policy_control, vlp);
-  }
-  if (!crypto::IsDigestSupported(bank)) {
-    return InvalidArgumentError("bank " + std::string(HashAlgName(bank)) + " not supported");
-  }
-  Bytes buf = {static_cast<uint8_t>(policy_control), static_cast<uint8_t>(policy_control >> 8),
-               static_cast<uint8_t>(policy_control >> 16),
-               static_cast<uint8_t>(policy_control >> 24)};
-  buf.resize(4 + DigestSize(bank), 0);
-  return crypto::Digest(bank, buf);
-}
-
 Result<TbootPlan> MakeTbootPlan(ToolRunner& runner, const PlanInputs& inputs,
                                 const std::string& work_dir) {
   if (inputs.tboot_path.empty()) return InvalidArgumentError("--tboot: required");
@@ -231,7 +217,7 @@ Result<TbootPlan> MakeTbootPlan(ToolRunner& runner, const PlanInputs& inputs,
   VOUCH_ASSIGN_OR_RETURN(plan.vlp, BuildVlp(runner, inputs, work_dir));
   for (HashAlg b : inputs.banks) {
     VOUCH_ASSIGN_OR_RETURN(plan.policy_digest[b],
-                           PolicyControlDigest(b, inputs.policy_control, plan.vlp));
+                           TbootPolicyDigest(b, inputs.policy_control, plan.vlp));
   }
   return plan;
 }

@@ -146,10 +146,6 @@ std::vector<std::vector<std::string>> VlpCommands(const PlanInputs& inputs,
 // file's bytes. Errors of the tools as FailedPrecondition.
 Result<Bytes> BuildVlp(ToolRunner& runner, const PlanInputs& inputs, const std::string& work_dir);
 
-// H(le32(control) || H(vlp)) when control bit 0 is set, else
-// H(le32(control) || zeros(DigestSize)). InvalidArgument for SM3.
-Result<Bytes> PolicyControlDigest(HashAlg bank, uint32_t policy_control, ByteView vlp);
-
 // Checks inputs (at least one module, policy control 0/1, known policy
 // type, banks non-empty and hashable), reads every module, runs
 // lcp2_mlehash per bank and tb_polgen in `work_dir`. InvalidArgument naming

@@ -104,12 +104,12 @@ TEST(TbootPolicyDigest, EqualsOpensslHashOfLittleEndianControlAndVlpHashInEveryB
                          TbootPolicyDigest(bank, kTbootPolicyControlExtendPcr17, ToBytes(vlp)));
     EXPECT_EQ(HexEncode(actual), HexEncode(expected));
   }
-  // The byte order of the control value matters.
-  ASSERT_OK_AND_ASSIGN(Bytes le, TbootPolicyDigest(HashAlg::kSha256, 0x01020304, ToBytes(vlp)));
+  // The byte order of the control value matters (bit 0 set: the VLP is hashed).
+  ASSERT_OK_AND_ASSIGN(Bytes le, TbootPolicyDigest(HashAlg::kSha256, 0x01020305, ToBytes(vlp)));
   ASSERT_OK_AND_ASSIGN(Bytes vlp_hash, OpensslDigest(HashAlg::kSha256, vlp));
   ASSERT_OK_AND_ASSIGN(
       Bytes expected,
-      OpensslDigest(HashAlg::kSha256, std::string("\x04\x03\x02\x01", 4) + AsString(vlp_hash)));
+      OpensslDigest(HashAlg::kSha256, std::string("\x05\x03\x02\x01", 4) + AsString(vlp_hash)));
   EXPECT_EQ(le, expected);
 }
 

@@ -267,15 +267,12 @@ TEST(Vlp, CommandsFollowTbPolgensSyntax) {
             "/w/vl.pol");
 }
 
-TEST(PolicyControlDigest, ZerosWhenTheExtendBitIsClear) {
+TEST(TbootPolicyDigestRule, ZerosWhenTheExtendBitIsClear) {
   const Bytes vlp = ToBytes("some policy");
   for (HashAlg b : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384}) {
-    ASSERT_OK_AND_ASSIGN(Bytes with, PolicyControlDigest(b, 1, vlp));
-    ASSERT_OK_AND_ASSIGN(Bytes drtm, TbootPolicyDigest(b, 1, vlp));
-    EXPECT_EQ(with, drtm);
     Bytes buf(4 + DigestSize(b), 0);
     ASSERT_OK_AND_ASSIGN(Bytes zeros, crypto::Digest(b, buf));
-    ASSERT_OK_AND_ASSIGN(Bytes without, PolicyControlDigest(b, 0, vlp));
+    ASSERT_OK_AND_ASSIGN(Bytes without, TbootPolicyDigest(b, 0, vlp));
     EXPECT_EQ(without, zeros);
   }
 }
@@ -385,7 +382,7 @@ TEST(ExpectedPcrs, FromSinitEventsOfAnEmulatedLaunch) {
   plan.vlp = *li.vlp;
   for (HashAlg b : banks) {
     ASSERT_OK_AND_ASSIGN(plan.mle_hash[b], crypto::Digest(b, *li.mle));
-    ASSERT_OK_AND_ASSIGN(plan.policy_digest[b], PolicyControlDigest(b, 1, plan.vlp));
+    ASSERT_OK_AND_ASSIGN(plan.policy_digest[b], TbootPolicyDigest(b, 1, plan.vlp));
   }
   for (size_t i = 0; i < li.modules.size(); ++i) {
     PlannedModule m;

@@ -38,7 +38,7 @@ TbootPlan SamplePlan() {
   plan.vlp = *li.vlp;
   for (HashAlg b : kBanks) {
     plan.mle_hash[b] = Bytes(DigestSize(b), 0x5A);
-    plan.policy_digest[b] = *PolicyControlDigest(b, 1, plan.vlp);
+    plan.policy_digest[b] = *TbootPolicyDigest(b, 1, plan.vlp);
   }
   for (size_t i = 0; i < li.modules.size(); ++i) {
     PlannedModule m;
