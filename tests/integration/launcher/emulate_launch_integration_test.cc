@@ -23,6 +23,7 @@
 #include "agent/evidence_collector.h"
 #include "core/base/bytes.h"
 #include "core/base/hash_alg.h"
+#include "core/base/logger.h"
 #include "core/crypto/digest.h"
 #include "core/eventlog/event_log.h"
 #include "core/eventlog/replay.h"
@@ -34,6 +35,7 @@
 #include "launcher/drtm/swtpm_control.h"
 #include "launcher/drtm/tboot_measure.h"
 #include "launcher/firmware/emulate_firmware.h"
+#include "launcher/vm/measure_vm.h"
 #include "tests/testing/agent_fakes.h"
 #include "tests/testing/fixtures.h"
 #include "tests/testing/process.h"
@@ -137,7 +139,8 @@ class EmulateLaunchIntegrationTest : public ::testing::Test {
 
   // Emulated firmware (a real PC client log into PCRs 0-15) and an emulated
   // launch of `hypervisor`, then the agent's evidence over the wire.
-  void BootLaunchAndCollect(const Bytes& hypervisor) {
+  void BootLaunchAndCollect(const Bytes& hypervisor,
+                            const std::function<void(const fs::path&)>& start_vms = {}) {
     VOUCH_REQUIRE_FIXTURES(root);
     ASSERT_OK_AND_ASSIGN(Bytes srtm, ReadFileBytes(root / "eventlogs" / kFirmwareFixture));
     ASSERT_OK(launcher::EmulateFirmwareBoot(*device_, srtm).status());
@@ -147,8 +150,13 @@ class EmulateLaunchIntegrationTest : public ::testing::Test {
     const fs::path drtm_path = swtpm_->WorkDir() / "drtm.log";
     ASSERT_OK(WriteFileBytes(srtm_path, srtm));
     ASSERT_OK(WriteFileBytes(drtm_path, done.log));
+    // VMs measured by the launcher after the launch (issue 5), into the VM
+    // log the agent reads.
+    const fs::path vm_log_path = swtpm_->WorkDir() / "vm.log";
+    if (start_vms) ASSERT_NO_FATAL_FAILURE(start_vms(vm_log_path));
     ASSERT_NO_FATAL_FAILURE(LoadAk());
-    agent::FileEventLogSource logs(srtm_path.string(), drtm_path.string(), "");
+    agent::FileEventLogSource logs(srtm_path.string(), drtm_path.string(),
+                                   start_vms ? vm_log_path.string() : "");
     FixedHostFacts facts(EmulatedLaunchHostFacts());
     agent::EvidenceCollector collector(*device_, ak_, logs, facts);
     ASSERT_OK_AND_ASSIGN(protocol::Evidence collected, collector.Collect(nonce_, {}));
@@ -208,6 +216,13 @@ class EmulateLaunchIntegrationTest : public ::testing::Test {
         refs, policy, now);
     EXPECT_OK(r.status());
     return r ? *r : AppraisalResult();
+  }
+
+  static verifier::HostPolicy EmulatedPolicy() {
+    verifier::HostPolicy policy;
+    policy.require_measured_launch = true;
+    policy.allow_emulated_launch = true;
+    return policy;
   }
 
   std::unique_ptr<SwtpmInstance> swtpm_;
@@ -347,6 +362,93 @@ TEST_F(EmulateLaunchIntegrationTest, TamperUnknownHypervisorMeasuredIntoPcr17IsU
                                              kHypervisorCmdline));
     EXPECT_EQ(f.actual, HexEncode(measured));
   }
+}
+
+// The whole host story on one swtpm: emulated firmware, emulated measured
+// launch, two VMs measured by the launcher (PCR 15 + VM log), the agent's
+// evidence, the verifier's appraisal: every log replays to the quoted PCRs
+// and the VM components are matched to vm-* reference values.
+TEST_F(EmulateLaunchIntegrationTest, MeasuredVmsReplayToTheQuotedPcr15AndMatchReferences) {
+  const fs::path disk = swtpm_->WorkDir() / "web-1.img";
+  const fs::path kernel = swtpm_->WorkDir() / "web-1.vmlinuz";
+  ASSERT_OK(WriteFileBytes(disk, ToBytes("guest disk image (test)")));
+  ASSERT_OK(WriteFileBytes(kernel, ToBytes("guest kernel (test)")));
+  StderrLogger logger(LogLevel::kWarning);
+  ASSERT_NO_FATAL_FAILURE(BootLaunchAndCollect(kHypervisor, [&](const fs::path& log) {
+    for (const char* name : {"web-1", "web-2"}) {
+      launcher::MeasureVmRequest request;
+      request.name = name;
+      request.disks = {disk.string()};
+      request.kernel = kernel.string();
+      request.log_path = log.string();
+      request.time = std::chrono::system_clock::now();
+      ASSERT_OK(launcher::MeasureVm(*device_, request, logger).status());
+    }
+  }));
+  ASSERT_TRUE(evidence_.vm_log.has_value());
+  ReferenceSet refs = References();
+  AppraisalResult unknown_vms = Appraise(refs, EmulatedPolicy());
+  EXPECT_THAT(Errors(unknown_vms), IsEmpty());
+  EXPECT_EQ(unknown_vms.verdict, Verdict::kTrusted);  // VMs never change the host verdict
+  EXPECT_EQ(unknown_vms.trust.vms, Trust::kUnknown);  // no vm-* values yet
+  EXPECT_EQ(unknown_vms.vms.size(), 4u);
+
+  for (auto [kind, file] :
+       {std::pair{ReferenceKind::kVmImage, disk}, std::pair{ReferenceKind::kVmKernel, kernel}}) {
+    ASSERT_OK_AND_ASSIGN(Bytes content, ReadFileBytes(file));
+    ReferenceValue v;
+    v.kind = kind;
+    v.name = file.filename().string();
+    for (HashAlg bank : banks_) {
+      ASSERT_OK_AND_ASSIGN(v.digests[bank], crypto::Digest(bank, content));
+    }
+    refs.Add(std::move(v));
+  }
+  AppraisalResult r = Appraise(refs, EmulatedPolicy());
+  EXPECT_THAT(Errors(r), IsEmpty());
+  EXPECT_THAT(Ids(r), Not(Contains("log.replay_mismatch")));
+  EXPECT_EQ(r.trust.vms, Trust::kTrusted);
+  ASSERT_EQ(r.vms.size(), 4u);
+  EXPECT_EQ(r.vms[0].record.vm_name, "web-1");
+  EXPECT_EQ(r.vms[3].record.vm_name, "web-2");
+  EXPECT_EQ(r.vms[3].record.component, protocol::VmComponent::kDisk);
+  EXPECT_EQ(r.vms[3].reference, std::optional<std::string>("web-1.img"));
+}
+
+// A crash between the fsync of a record and its extend (the launcher's test
+// hook stops there, as SIGKILL would): the verifier reports exactly that
+// record as not extended and leaves it out; the host is not untrusted for it.
+TEST_F(EmulateLaunchIntegrationTest, RecordAppendedButNotExtendedIsReportedPrecisely) {
+  const fs::path disk = swtpm_->WorkDir() / "web-1.img";
+  ASSERT_OK(WriteFileBytes(disk, ToBytes("guest disk image (test)")));
+  StderrLogger logger(LogLevel::kError);
+  ASSERT_NO_FATAL_FAILURE(BootLaunchAndCollect(kHypervisor, [&](const fs::path& log) {
+    launcher::MeasureVmRequest request;
+    request.name = "web-1";
+    request.disks = {disk.string()};
+    request.log_path = log.string();
+    request.time = std::chrono::system_clock::now();
+    ASSERT_OK(launcher::MeasureVm(*device_, request, logger).status());
+    request.name = "web-2";
+    request.after_append_for_test = [](const protocol::VmLogRecord&) {
+      return UnavailableError("simulated crash after append");
+    };
+    EXPECT_FALSE(launcher::MeasureVm(*device_, request, logger).has_value());
+  }));
+  AppraisalResult r = Appraise(References(), EmulatedPolicy());
+  EXPECT_THAT(Errors(r), IsEmpty());
+  EXPECT_NE(r.verdict, Verdict::kUntrusted);
+  ASSERT_EQ(r.vms.size(), 1u);
+  EXPECT_EQ(r.vms[0].record.vm_name, "web-1");
+  bool reported = false;
+  for (const Finding& f : r.findings) {
+    if (f.id != "log.vm_record_not_extended") continue;
+    reported = true;
+    EXPECT_EQ(f.severity, Severity::kWarning);
+    EXPECT_NE(f.message.find("web-2"), std::string::npos) << f.message;
+    EXPECT_NE(f.message.find("seq 1"), std::string::npos) << f.message;
+  }
+  EXPECT_TRUE(reported) << ::testing::PrintToString(Ids(r));
 }
 
 TEST_F(EmulateLaunchIntegrationTest, CommandLineWritesALogThatReplaysToTheTpm) {
