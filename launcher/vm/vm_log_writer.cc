@@ -123,13 +123,6 @@ void SyncDirectoryOf(const std::string& path) {
   }
 }
 
-bool IsPlausibleBootId(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-';
-  });
-}
-
 // The boot_id of the last record from another boot, if any. Empty boot_ids
 // (unknown) never count as another boot.
 std::optional<std::string> OtherBootId(const std::vector<VmLogRecord>& records,
@@ -162,7 +155,7 @@ std::vector<VmLogRecord> LastRecordOf(ByteView content) {
 Result<std::string> RotateLocked(LogFile& log, ByteView content, const std::string& path,
                                  const std::string& old_boot_id) {
   const std::string base =
-      path + "." + (IsPlausibleBootId(old_boot_id) ? old_boot_id : std::string("unknown"));
+      path + "." + (protocol::IsVmBootId(old_boot_id) ? old_boot_id : std::string("unknown"));
   std::string archive = base;
   int fd = -1;
   for (int i = 1; i < 1000; ++i) {
@@ -225,7 +218,7 @@ std::string ReadBootId(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   if (!in || !std::getline(in, line)) return "";
-  return IsPlausibleBootId(line) ? line : "";
+  return protocol::IsVmBootId(line) ? line : "";
 }
 
 std::string_view VmPcrStateName(VmPcrState state) {
