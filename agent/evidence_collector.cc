@@ -12,6 +12,7 @@
 #include <string>
 #include <utility>
 
+#include "core/base/unique_fd.h"
 #include "core/tpm/attest.h"
 #include "core/tpm/pcr.h"
 #include "core/tpm/public.h"
@@ -20,20 +21,7 @@
 namespace vouch::agent {
 namespace {
 
-// Closes a file descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 

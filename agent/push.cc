@@ -13,26 +13,12 @@ namespace vouch::agent {
 
 namespace {
 
-// The verifier's error document, for messages: "403 permission_denied: EK
-// certificate does not chain to a trusted CA".
-std::string DescribeRefusal(const http::Response& response) {
-  std::string text = std::to_string(response.status);
-  nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object()) {
-    const auto& e = j["error"];
-    if (e.contains("code") && e["code"].is_string()) text += " " + e["code"].get<std::string>();
-    if (e.contains("message") && e["message"].is_string()) {
-      text += ": " + e["message"].get<std::string>().substr(0, 512);
-    }
-  }
-  return text;
-}
-
 // Maps a refusal to a code: 5xx and 429 are retryable (Unavailable), the rest
 // are refusals (PermissionDenied for 401/403/404/409, InvalidArgument for
 // other 4xx: the verifier did not understand us).
 Status RefusalStatus(std::string_view what, const http::Response& response) {
-  std::string message = std::string(what) + ": verifier answered " + DescribeRefusal(response);
+  std::string message =
+      std::string(what) + ": verifier answered " + http::DescribeErrorResponse(response);
   int s = response.status;
   if (s >= 500 || s == 429) return Status(Code::kUnavailable, message);
   if (s == 401 || s == 403 || s == 404 || s == 409) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <utility>
 
+#include "core/base/unique_fd.h"
+
 namespace vouch::agent {
 
 // Owns the directory's descriptor; shared by copies of a StateDir.
@@ -32,27 +34,7 @@ namespace {
 // name's "." prefix and ".tmp.XXXXXXXX" suffix within NAME_MAX (255).
 constexpr size_t kMaxNameLength = 200;
 
-// Closes a file descriptor on scope exit.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports close's error (a deferred write error on some
-  // file systems).
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
+using ScopedFd = UniqueFd;
 
 std::string ModeString(mode_t mode) {
   char buf[8];

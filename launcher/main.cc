@@ -23,8 +23,7 @@ int Run(int argc, char** argv) {
   app.set_version_flag("--version", "vouch-launcher 0.1.0");
   app.require_subcommand(1);
   std::string log_level;
-  app.add_option("--log-level", log_level,
-                 "debug, info, warning or error (default info)")
+  app.add_option("--log-level", log_level, "debug, info, warning or error (default info)")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
   std::vector<Command> commands;
   for (auto* reg : {&cli::RegisterEmulateCommands, &cli::RegisterVmCommands,

@@ -48,6 +48,19 @@ Response ErrorResponse(int http_status, std::string_view code, std::string_view 
   return response;
 }
 
+std::string DescribeErrorResponse(const Response& response) {
+  std::string text = std::to_string(response.status);
+  nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
+  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object()) {
+    const auto& e = j["error"];
+    if (e.contains("code") && e["code"].is_string()) text += " " + e["code"].get<std::string>();
+    if (e.contains("message") && e["message"].is_string()) {
+      text += ": " + e["message"].get<std::string>().substr(0, 512);
+    }
+  }
+  return text;
+}
+
 Response ErrorResponse(const Status& status, std::string_view field) {
   if (status.ok()) {
     // A caller bug, but a server must not crash on it: answer 500 rather than

@@ -59,6 +59,11 @@ Response ErrorResponse(const Status& status, std::string_view field = {});
 // transport-level refusals (413 body too large, 429 rate limited, 404, 405).
 Response ErrorResponse(int http_status, std::string_view code, std::string_view message,
                        std::string_view field = {});
+// An error answer as one line for logs and messages, from the other side's
+// error document: "403 permission_denied: token lacks the role" (the message
+// cut at 512 bytes); just the status when the body is not such a document.
+// Never includes anything of the request.
+std::string DescribeErrorResponse(const Response& response);
 // 405 method_not_allowed with an Allow header naming `allow` ("POST").
 Response MethodNotAllowed(std::string_view allow);
 // A 200 (or `status`) response with a JSON body.

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/base/unique_fd.h"
+
 namespace vouch::launcher {
 
 namespace {
@@ -43,20 +45,7 @@ std::string CommandName(uint32_t cmd) {
   }
 }
 
-// Closes the descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 class TcpSwtpmControl final : public SwtpmControl {
  public:

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/base/net_address.h"
+#include "core/base/unique_fd.h"
 
 namespace vouch::launcher::gate {
 namespace {
@@ -21,34 +22,7 @@ std::string ModeString(mode_t mode) {
   return buf;
 }
 
-// "403 permission_denied: token lacks the role" from the verifier's error
-// document (http.h ErrorResponse), for messages. Never the request.
-std::string DescribeAnswer(const http::Response& response) {
-  std::string text = std::to_string(response.status);
-  nlohmann::json j = nlohmann::json::parse(response.body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object()) {
-    const auto& e = j["error"];
-    if (e.contains("code") && e["code"].is_string()) text += " " + e["code"].get<std::string>();
-    if (e.contains("message") && e["message"].is_string()) {
-      text += ": " + e["message"].get<std::string>().substr(0, 512);
-    }
-  }
-  return text;
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 }  // namespace
 
@@ -141,7 +115,8 @@ Result<protocol::LaunchDecision> VerifierClient::RequestLaunchDecision(
   if (!answer.has_value()) return answer.error().WithContext("POST " + url_);
   const int s = answer->status;
   if (s != 200) {
-    std::string message = "POST " + url_ + ": verifier answered " + DescribeAnswer(*answer);
+    std::string message =
+        "POST " + url_ + ": verifier answered " + http::DescribeErrorResponse(*answer);
     if (s == 401) return UnauthenticatedError(std::move(message));
     if (s == 403) return PermissionDeniedError(std::move(message));
     if (s >= 500 || s == 429 || s < 200 || s >= 600) return UnavailableError(std::move(message));

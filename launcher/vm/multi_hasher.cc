@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/base/unique_fd.h"
 #include "core/crypto/digest.h"
 
 namespace vouch::launcher {
@@ -22,19 +23,7 @@ namespace {
 
 std::string ErrnoText(int err) { return std::strerror(err); }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 Result<std::vector<crypto::Hasher>> MakeHashers(const std::vector<HashAlg>& banks) {
   if (banks.empty()) return InvalidArgumentError("no PCR bank to hash for");
