@@ -466,6 +466,24 @@ void CheckVmLog(const Bytes& bytes, const tpm::VerifiedPcrs* pcrs, const Referen
         }
       }
       if (!unextended) {
+        // The PCR still at its reset value: nothing of this log was extended
+        // since the TPM was reset. That is the log of an earlier boot the
+        // launcher has not rotated yet (it rotates before its first
+        // measurement of a boot), e.g. evidence sent right after a reboot.
+        // Its records are left out, so this gives an attacker nothing.
+        const VmReplayComparison untouched = CompareVmReplay({}, pcr, *pcrs, banks);
+        if (untouched.compared && untouched.equal) {
+          Finding f = MakeFinding(
+              "log.vm_log_not_rotated", Severity::kWarning,
+              "VM log: PCR " + std::to_string(pcr) + " is at its reset value, so none of its " +
+                  std::to_string(records.size()) +
+                  " record(s) was extended since the TPM was reset: a log of an earlier boot "
+                  "not rotated yet (vouch-launcher vm-log rotate; measure-vm rotates by "
+                  "itself); left out of the VM list");
+          f.pcr = pcr;
+          findings.push_back(std::move(f));
+          continue;
+        }
         mismatch = true;
         for (Finding& f : full.mismatches) findings.push_back(std::move(f));
         continue;

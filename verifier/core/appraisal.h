@@ -189,6 +189,10 @@ struct AppraisalResult {
   //                              the launcher's fsync and extend): pcr, bank,
   //                              message names seq, VM, component, offset;
   //                              left out of the VM list
+  //   log.vm_log_not_rotated     (warning) the VM PCR is at its reset value
+  //                              but the log has records: a log of an
+  //                              earlier boot not rotated yet; pcr; all its
+  //                              records left out of the VM list
   //   log.replay_mismatch        also for the VM log (message "VM log: ..."),
   //                              and for a VM PCR extended while the VM log
   //                              sent has no record for it

@@ -295,6 +295,31 @@ TEST_F(VmAppraisalTest, TwoTrailingRecordsNotExtendedAreBothNamed) {
   EXPECT_EQ(r.vms.size(), 3u);
 }
 
+// Evidence sent right after a reboot, before the launcher rotated the VM
+// log: PCR 15 is at zero and none of the records is in it. A warning, not a
+// replay mismatch, and no VM is listed.
+TEST_F(VmAppraisalTest, LogOfAnEarlierBootWithAResetPcrIsAWarningNotAMismatch) {
+  for (int i = 0; i < 6; ++i) {
+    Append(Record(protocol::VmComponent::kDisk, "/var/lib/vms/old" + std::to_string(i) + ".img",
+                  "old disk " + std::to_string(i), "old" + std::to_string(i)));
+  }
+  AppraisalResult r = Appraise();
+  EXPECT_EQ(r.verdict, Verdict::kTrusted) << ::testing::PrintToString(Problems(r));
+  EXPECT_THAT(Ids(r), Not(Contains("log.replay_mismatch")));
+  std::vector<const Finding*> f = FindingsWithId(r, "log.vm_log_not_rotated");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->severity, Severity::kWarning);
+  EXPECT_THAT(f[0]->message, HasSubstr("6 record(s)"));
+  EXPECT_TRUE(r.vms.empty());
+
+  // Once something is extended into PCR 15, the same log is a mismatch.
+  ASSERT_NO_FATAL_FAILURE(
+      Extend(Record(protocol::VmComponent::kDisk, "/var/lib/vms/new.img", "new disk", "new")));
+  AppraisalResult extended = Appraise();
+  EXPECT_EQ(extended.verdict, Verdict::kUntrusted);
+  EXPECT_THAT(Ids(extended), Contains("log.replay_mismatch"));
+}
+
 TEST_F(VmAppraisalTest, TamperedRecordIsAReplayMismatch) {
   MeasureWeb1();
   // Someone swaps the disk record's digest for a known one after the fact.
