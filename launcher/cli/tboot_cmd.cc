@@ -312,16 +312,17 @@ int RunInstall(const InstallCmdOptions& o, const CommonOptions& common, Logger& 
     logger.Error("--sinit " + o.sinit + ": not a regular file");
     return kExitBadInput;
   }
+  auto config = ResolveConfig(common);
+  if (!config.has_value()) {
+    logger.Error(config.error().ToString());
+    return kExitBadInput;
+  }
+  options.state_dir = config->state_dir;
   // Under a scratch root only an explicit --tcti reaches a TPM; on the real
   // root the configuration's TPM is the one tboot will read.
   if (!common.tcti.empty()) {
     options.tcti = common.tcti;
   } else if (real_root) {
-    auto config = ResolveConfig(common);
-    if (!config.has_value()) {
-      logger.Error(config.error().ToString());
-      return kExitBadInput;
-    }
     options.tcti = config->tcti;
   }
   auto runner = tboot::MakeProcessToolRunner();
@@ -376,9 +377,8 @@ int RunStatus(const StatusCmdOptions& o, const CommonOptions& common, Logger& lo
   std::optional<TbootPlan> plan;
   std::string plan_path = o.plan;
   std::error_code ec;
-  if (plan_path.empty() && fs::exists("/var/lib/vouch/tboot/plan.json", ec)) {
-    plan_path = "/var/lib/vouch/tboot/plan.json";
-  }
+  const std::string installed_plan = config->state_dir + "/tboot/plan.json";
+  if (plan_path.empty() && fs::exists(installed_plan, ec)) plan_path = installed_plan;
   if (!plan_path.empty()) {
     auto text = ReadInputFile("--plan", plan_path, 16u << 20);
     if (!text.has_value()) {
@@ -571,7 +571,7 @@ std::vector<Command> RegisterTbootCommands(CLI::App& app) {
   auto status_opts = std::make_shared<StatusCmdOptions>();
   AddCommonOptions(*status, *status_common);
   status->add_option("--plan", status_opts->plan,
-                     "plan.json to compare with (default /var/lib/vouch/tboot/plan.json when "
+                     "plan.json to compare with (default STATE_DIR/tboot/plan.json when "
                      "present)");
   status->add_flag("--json", status_opts->json_output, "print the result as JSON");
   status->add_option("--heap", status_opts->heap,

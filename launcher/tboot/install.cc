@@ -15,11 +15,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kStateSubdir = "var/lib/vouch/tboot";
 constexpr const char* kGrubScript = "etc/grub.d/20_vouch_tboot";
 
+// `rel` under `root`; an absolute `rel` (a path on the installed system) is
+// taken relative to ROOT too.
 std::string Join(const std::string& root, const std::string& rel) {
-  return (fs::path(root) / rel).lexically_normal().string();
+  return (fs::path(root) / fs::path(rel).relative_path()).lexically_normal().string();
 }
 
 Status CheckGrubWord(const std::string& what, const std::string& text) {
@@ -152,7 +153,7 @@ Result<std::vector<InstallAction>> PlanInstall(const TbootPlan& plan,
   VOUCH_ASSIGN_OR_RETURN(std::string plan_json, EncodePlanJson(plan));
   VOUCH_ASSIGN_OR_RETURN(policy::ReferenceSetDocument refs, PlanReferences(plan, "tboot-launch"));
   VOUCH_ASSIGN_OR_RETURN(std::string refs_json, policy::EncodeReferenceSet(refs));
-  const std::string state = Join(options.root, kStateSubdir);
+  const std::string state = Join(options.root, options.state_dir + "/tboot");
   const std::string vlp_path = state + "/vl.pol";
   std::vector<InstallAction> actions;
   auto write = [&](std::string path, Bytes content, uint32_t mode, std::string text) {

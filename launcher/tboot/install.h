@@ -5,9 +5,9 @@
 //
 // Files (all under ROOT, never elsewhere: every target's existing parent is
 // resolved and must stay inside ROOT, so a symlink cannot lead out):
-//   ROOT/var/lib/vouch/tboot/vl.pol           the VLP (tb_polgen's bytes)
-//   ROOT/var/lib/vouch/tboot/plan.json        the plan (tboot status reads it)
-//   ROOT/var/lib/vouch/tboot/references.json  the reference set for the verifier
+//   ROOT/STATE_DIR/tboot/vl.pol           the VLP (tb_polgen's bytes; STATE_DIR: /var/lib/vouch)
+//   ROOT/STATE_DIR/tboot/plan.json        the plan (tboot status reads it)
+//   ROOT/STATE_DIR/tboot/references.json  the reference set for the verifier
 //   ROOT/etc/grub.d/20_vouch_tboot             GRUB entry script (0755)
 // The VLP lives with Vouch's state, not in /boot: tboot reads it from NV,
 // never from a file. GRUB's configuration is not regenerated (run
@@ -44,6 +44,9 @@ struct InstallOptions {
   // The SINIT ACM as GRUB loads it (a path under ROOT); empty: none
   // (platforms whose BIOS provides SINIT).
   std::string sinit;
+  // The launcher's state directory on the installed system (state_dir); the
+  // VLP, plan and reference set go to ROOT/STATE_DIR/tboot/.
+  std::string state_dir = "/var/lib/vouch";
 };
 
 struct InstallAction {

@@ -153,6 +153,22 @@ TEST(Install, WithoutTctiNoTpmCommand) {
   EXPECT_TRUE(noted);
 }
 
+// The files follow the launcher's state_dir, inside ROOT.
+TEST(Install, FilesGoUnderTheConfiguredStateDir) {
+  ScratchDir root;
+  const TbootPlan plan = ScratchPlan(root);
+  InstallOptions options;
+  options.root = root.path();
+  options.state_dir = "/srv/vouch";
+  ASSERT_OK_AND_ASSIGN(std::vector<InstallAction> actions, PlanInstall(plan, options));
+  std::vector<std::string> written;
+  for (const InstallAction& a : actions) {
+    if (a.kind == InstallAction::Kind::kWriteFile) written.push_back(a.path);
+  }
+  EXPECT_THAT(written, ::testing::Contains(root / "srv/vouch/tboot/vl.pol"));
+  EXPECT_THAT(written, ::testing::Contains(root / "srv/vouch/tboot/plan.json"));
+}
+
 TEST(Install, SymlinkOutOfRootIsRefused) {
   ScratchDir root;
   ScratchDir outside;
