@@ -19,9 +19,6 @@ using internal::RequireMember;
 constexpr std::string_view kRequestDoc = "launch_decision_request";
 constexpr std::string_view kDecisionDoc = "launch_decision";
 
-// The digest banks of a measurement, in encoding order (as in vm_log.cc).
-constexpr HashAlg kBanks[] = {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512};
-
 std::string Index(std::string_view path, size_t i) {
   return std::string(path) + "[" + std::to_string(i) + "]";
 }
@@ -94,12 +91,7 @@ OrderedJson EncodeMeasurement(const LaunchMeasurement& m) {
   out["component"] = std::string(VmComponentName(m.component));
   out["path"] = m.path;
   out["size"] = m.size;
-  OrderedJson digests = OrderedJson::object();
-  for (HashAlg bank : kBanks) {
-    auto it = m.digests.find(bank);
-    if (it != m.digests.end()) digests[std::string(HashAlgName(bank))] = HexEncode(it->second);
-  }
-  out["digests"] = std::move(digests);
+  out["digests"] = internal::EncodeVmDigests(m.digests);
   return out;
 }
 
@@ -119,18 +111,8 @@ Result<LaunchMeasurement> DecodeMeasurement(const Json& value, std::string_view 
   VOUCH_ASSIGN_OR_RETURN(const Json* size, RequireMember(value, path, "size"));
   VOUCH_ASSIGN_OR_RETURN(m.size,
                          internal::GetUnsigned(*size, Join(path, "size"), kMaxVmLogInteger));
-  const std::string digests_path = Join(path, "digests");
   VOUCH_ASSIGN_OR_RETURN(const Json* digests, RequireMember(value, path, "digests"));
-  VOUCH_RETURN_IF_ERROR(internal::ExpectObject(*digests, digests_path));
-  VOUCH_RETURN_IF_ERROR(
-      internal::CheckMembers(*digests, digests_path, {"sha1", "sha256", "sha384", "sha512"}));
-  for (HashAlg bank : kBanks) {
-    const Json* digest = FindMember(*digests, HashAlgName(bank));
-    if (digest == nullptr) continue;
-    VOUCH_ASSIGN_OR_RETURN(m.digests[bank],
-                           internal::GetHex(*digest, Join(digests_path, HashAlgName(bank)),
-                                            DigestSize(bank), DigestSize(bank)));
-  }
+  VOUCH_ASSIGN_OR_RETURN(m.digests, internal::DecodeVmDigests(*digests, Join(path, "digests")));
   VOUCH_RETURN_IF_ERROR(CheckMeasurement(m, path));
   return m;
 }

@@ -12,11 +12,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "core/base/bytes.h"
+#include "core/base/hash_alg.h"
 #include "core/base/status.h"
 #include "core/protocol/evidence.h"
 
@@ -84,6 +86,12 @@ bool IsLowerHex(std::string_view text);
 Status CheckHostFacts(const HostFacts& host, std::string_view path);
 OrderedJson EncodeHostFacts(const HostFacts& host);
 Result<HostFacts> DecodeHostFacts(const Json& value, std::string_view path);
+
+// The digests object of VM log records and launch measurements
+// ({"sha1": hex, ...}, vm_log.cc): encoded in bank order; decoded with the
+// schema's member names and exact sizes, then CheckVmDigests.
+OrderedJson EncodeVmDigests(const std::map<HashAlg, Bytes>& digests);
+Result<std::map<HashAlg, Bytes>> DecodeVmDigests(const Json& value, std::string_view path);
 
 // Largest base64 text (padded) for `bytes` bytes.
 constexpr size_t Base64Length(size_t bytes) { return (bytes + 2) / 3 * 4; }

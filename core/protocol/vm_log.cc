@@ -104,6 +104,19 @@ Result<std::string> RequireString(const Json& object, std::string_view path,
   return internal::GetString(*member, Join(path, name));
 }
 
+}  // namespace
+
+namespace internal {
+
+OrderedJson EncodeVmDigests(const std::map<HashAlg, Bytes>& digests) {
+  OrderedJson out = OrderedJson::object();
+  for (HashAlg bank : kRecordBanks) {
+    auto it = digests.find(bank);
+    if (it != digests.end()) out[std::string(HashAlgName(bank))] = HexEncode(it->second);
+  }
+  return out;
+}
+
 Result<std::map<HashAlg, Bytes>> DecodeVmDigests(const Json& value, std::string_view path) {
   VOUCH_RETURN_IF_ERROR(internal::ExpectObject(value, path));
   VOUCH_RETURN_IF_ERROR(
@@ -119,7 +132,7 @@ Result<std::map<HashAlg, Bytes>> DecodeVmDigests(const Json& value, std::string_
   return digests;
 }
 
-}  // namespace
+}  // namespace internal
 
 Status CheckVmPcr(uint32_t pcr) {
   if (pcr >= 8 && pcr <= 15) return Status::Ok();
@@ -195,12 +208,7 @@ Result<std::string> EncodeVmLogRecord(const VmLogRecord& record) {
   doc["component"] = std::string(VmComponentName(record.component));
   doc["path"] = record.path;
   doc["size"] = record.size;
-  OrderedJson digests = OrderedJson::object();
-  for (HashAlg bank : kRecordBanks) {
-    auto it = record.digests.find(bank);
-    if (it != record.digests.end()) digests[std::string(HashAlgName(bank))] = HexEncode(it->second);
-  }
-  doc["digests"] = std::move(digests);
+  doc["digests"] = internal::EncodeVmDigests(record.digests);
   std::string line = internal::Dump(doc);
   line += '\n';
   if (line.size() > kMaxVmLogRecordBytes) {
@@ -271,7 +279,7 @@ Result<VmLogRecord> DecodeVmLogRecord(std::string_view line) {
   VOUCH_ASSIGN_OR_RETURN(r.size,
                          internal::GetUnsigned(*size, Join(kDoc, "size"), kMaxVmLogInteger));
   VOUCH_ASSIGN_OR_RETURN(const Json* digests, RequireMember(doc, kDoc, "digests"));
-  VOUCH_ASSIGN_OR_RETURN(r.digests, DecodeVmDigests(*digests, Join(kDoc, "digests")));
+  VOUCH_ASSIGN_OR_RETURN(r.digests, internal::DecodeVmDigests(*digests, Join(kDoc, "digests")));
 
   // The remaining rules (time shape, boot id, PCR range, text limits) are
   // the encoder's, so both sides agree on what a record is.
